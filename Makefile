@@ -1,0 +1,41 @@
+# The interface to the patch queue: 'make help' lists the targets.
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: help deps tree export build demo run test lint clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
+	@echo "  variables: FORCE=1 (tree), MODE=a,b FILTER=glob SHIFT=n (run)"
+
+deps: ## install the packages the build and the tests need (root, apt)
+	@$(S)/deps.sh
+
+tree: deps ## build/linux = base tree + git am of patches/ (FORCE=1 resets it)
+	@$(S)/tree.sh $(if $(FORCE),--force)
+
+export: ## write the work tree's commits back to patches/
+	@$(S)/export.sh
+
+build: tree ## build the test kernel (configs/kunit.config) under build/out/
+	@$(S)/build.sh kunit
+
+demo: build ## boot it under VT-d and show edu DMA through the IOMMU (main job)
+	@$(S)/demo.sh
+
+run: ## boot the last build, no rebuild: MODE=vtd-strict FILTER='dma_map_edu*'
+	@$(S)/run.sh -c kunit $(if $(MODE),-m $(MODE)) $(if $(FILTER),-f '$(FILTER)') \
+		$(if $(SHIFT),-s $(SHIFT))
+
+lint: ## checkpatch, sparse, W=1 and kernel-doc against the base
+	@$(S)/lint.sh
+
+test: build ## every test and lint, in every IOMMU mode (README's test command)
+	@$(S)/test.sh
+
+clean: ## remove build outputs and results, keep the work tree
+	rm -rf build/out build/results
+
+distclean: ## remove everything under build/, the work tree included
+	rm -rf build

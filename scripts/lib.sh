@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# Helpers shared by every script in scripts/: paths, messages, the base
+# tree's identity and the QEMU modes.  Source it; do not run it.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TREE=${TREE:-$BUILD/linux}
+PATCHES=$TOP/patches
+# shellcheck source=../base.conf
+. "$TOP/base.conf"
+
+msg() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Run git in the kernel work tree.
+tgit() { git -C "$TREE" "$@"; }
+
+# The base commit of the work tree (tagged when the tree is made).
+base_rev() { tgit rev-parse --verify -q "refs/tags/$BASE_TAG^{commit}"; }
+
+# Output directory of a build configuration (configs/NAME.config).
+outdir() { printf '%s/out/%s\n' "$BUILD" "$1"; }
+
+need_tree() {
+	[ -d "$TREE/.git" ] || die "no work tree at $TREE: run 'make tree' first"
+}
+
+# make in the work tree, out of tree, with ccache when it is installed.
+kmake() {
+	local out=$1; shift
+	local cc=gcc
+	command -v ccache >/dev/null && cc="ccache gcc"
+	make -C "$TREE" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
+}

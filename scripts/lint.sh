@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# usage: scripts/lint.sh
+# Lints the series against the base tree:
+#  - scripts/checkpatch.pl --strict --codespell on every patch of the series;
+#  - sparse (C=2) and W=1 on every C file the series touches, compiled with
+#    the kunit configuration in the series tree and in a base worktree
+#    (build/linux-base): warnings the base does not have fail;
+#  - scripts/kernel-doc -none -Wall on every touched .c and .h, likewise.
+# Prints one line per check and writes 'PASSED FAILED 0' to
+# build/results/lint/totals.  Exits non-zero when a check fails.
+. "$(dirname "$0")/lib.sh"
+[ $# -eq 0 ] || { sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+need_tree
+base=$(base_rev)
+res=$BUILD/results/lint
+rm -rf "$res"
+mkdir -p "$res"
+pass=0 fail=0
+check() { # NAME OUTPUT-FILE: passes when the file is empty
+	if [ -s "$2" ]; then
+		fail=$((fail + 1))
+		printf 'FAIL  %s\n' "$1"
+		sed 's/^/      /' "$2" | head -n 30
+	else
+		pass=$((pass + 1))
+		printf 'ok    %s\n' "$1"
+	fi
+}
+
+# checkpatch, per patch
+while read -r p; do
+	(cd "$TREE" && scripts/checkpatch.pl --strict --codespell --no-summary \
+		--quiet --show-types "$PATCHES/$p") >"$res/checkpatch.out" 2>&1 || true
+	check "checkpatch --strict: $p" "$res/checkpatch.out"
+done < <(grep -v '^[[:space:]]*\(#\|$\)' "$PATCHES/series")
+
+mapfile -t cfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c')
+mapfile -t dfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c' '*.h')
+[ ${#dfiles[@]} -gt 0 ] || { echo "$pass $fail 0" >"$res/totals"; exit $((fail > 0)); }
+
+# A base worktree, for the warnings that are there without the series.
+btree=$BUILD/linux-base
+if [ ! -d "$btree" ]; then
+	tgit worktree prune
+	tgit worktree add -q --detach "$btree" "$base"
+fi
+git -C "$btree" checkout -q --detach "$base"
+
+# Output directories with the test configuration, prepared once.
+prep() { # TREE OUT
+	mkdir -p "$2"
+	cp "$(outdir kunit)/.config" "$2/.config"
+	TREE=$1 kmake "$2" -s olddefconfig >/dev/null
+	TREE=$1 kmake "$2" -s -j"$(nproc)" prepare >"$2/prepare.log" 2>&1 ||
+		{ cat "$2/prepare.log" >&2; die "'make prepare' failed in $2"; }
+}
+[ -f "$(outdir kunit)/.config" ] || die "no kunit build: run 'make build' first"
+prep "$TREE" "$BUILD/out/lint-series"
+prep "$btree" "$BUILD/out/lint-base"
+
+# Warnings of one file, line numbers dropped so that base and series compare.
+warnings() { # TREE OUT FILE
+	if [ -f "$1/$3" ]; then
+		rm -f "$2/${3%.c}.o"
+		TREE=$1 kmake "$2" -s W=1 C=2 "${3%.c}.o" 2>&1 |
+			grep -E '(warning|error):' | grep -F "$3" |
+			sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
+	fi
+}
+kdoc() { # TREE FILE
+	[ -f "$1/$2" ] && (cd "$1" && scripts/kernel-doc -none -Wall "$2" 2>&1) |
+		sed -E 's/:[0-9]+:/:/' | sort
+	true
+}
+for f in "${cfiles[@]}"; do
+	comm -13 <(warnings "$btree" "$BUILD/out/lint-base" "$f") \
+		<(warnings "$TREE" "$BUILD/out/lint-series" "$f") >"$res/new.out"
+	check "sparse + W=1, no new warnings: $f" "$res/new.out"
+done
+for f in "${dfiles[@]}"; do
+	comm -13 <(kdoc "$btree" "$f") <(kdoc "$TREE" "$f") >"$res/new.out"
+	check "kernel-doc, no new warnings: $f" "$res/new.out"
+done
+echo "$pass $fail 0" >"$res/totals"
+exit $((fail > 0))

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# usage: scripts/run.sh [-c CONFIG] [-m MODE[,MODE...]] [-f GLOB] [-s SHIFT]
+# Boots the kernel built from configs/CONFIG.config (default: kunit) in QEMU
+# once per IOMMU mode of configs/modes (default: all), collects the KUnit
+# results, prints a table (mode x passed/failed/skipped) and exits non-zero
+# when a test failed, a boot crashed or warned, or a mode did not boot.
+#   -f GLOB   run only the matching suites/tests (kunit.filter_glob, e.g.
+#             'dma_map_edu' or 'dma_map_edu.unmapped_*')
+#   -s SHIFT  icount shift (default 'auto'; benchmarks use a fixed one)
+# Logs and results: build/results/CONFIG/MODE.{log,json,counts}.
+. "$(dirname "$0")/lib.sh"
+
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+cfg=kunit modes="" filter="" shift_=auto
+while getopts c:m:f:s:h o; do
+	case $o in
+	c) cfg=$OPTARG ;;
+	m) modes=$OPTARG ;;
+	f) filter=$OPTARG ;;
+	s) shift_=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[ $OPTIND -gt $# ] || usage
+need_tree
+
+out=$(outdir "$cfg")
+kernel=$out/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel: run 'make build' first"
+res=$BUILD/results/$cfg
+mkdir -p "$res"
+qboot=/usr/share/qemu/qboot.rom
+[ -f "$qboot" ] || die "$qboot missing: run scripts/deps.sh"
+
+# The modes table, as NAME|EXPECT|DEVICES|CMDLINE lines.
+mode_lines() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*|[[:space:]]*/|/g' \
+		"$TOP/configs/modes"
+}
+[ -n "$modes" ] || modes=$(mode_lines | cut -d'|' -f1 | paste -sd,)
+
+# Lines that mean the kernel is broken, whatever the tests said.
+BAD='(WARNING:|BUG:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|kernel BUG|Call Trace:|INFO: task .* blocked)'
+
+boot() {
+	local name=$1 expect=$2 devices=$3 cmdline=$4 log=$res/$1.log
+	local append="console=ttyS0 kunit_shutdown=reboot panic=-1 edu_kunit.expect=$expect $cmdline"
+	[ -z "$filter" ] || append+=" kunit.filter_glob=$filter"
+	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
+	timeout -k 10 900 qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic \
+		-no-reboot -serial stdio -bios "$qboot" \
+		-icount "shift=$shift_,sleep=off" -kernel "$kernel" -append "$append" \
+		$devices -device edu,dma_mask=0xffffffffffffffff \
+		</dev/null >"$log" 2>&1 || echo "qemu exited with status $?" >>"$log"
+}
+
+printf '%-14s %7s %7s %7s  %s\n' mode passed failed skipped status
+tp=0 tf=0 ts=0 rc=0
+IFS=, read -ra want <<<"$modes"
+for m in "${want[@]}"; do
+	line=$(mode_lines | grep "^$m|") || die "no mode '$m' in configs/modes"
+	IFS='|' read -r name expect devices cmdline <<<"$line"
+	start=$SECONDS
+	boot "$name" "$expect" "$devices" "$cmdline"
+	status=ok
+	if ! grep -q 'K*TAP version' "$res/$name.log"; then
+		p=0 f=1 s=0 status="did not boot"
+	else
+		python3 "$TREE/tools/testing/kunit/kunit.py" parse --json="$res/$name.json" \
+			"$res/$name.log" >"$res/$name.parsed" 2>&1 || true
+		if [ -s "$res/$name.json" ]; then
+			python3 "$TOP/scripts/kunit-counts.py" "$res/$name.json" >"$res/$name.counts"
+		else
+			echo "0 1 0" >"$res/$name.counts"
+		fi
+		read -r p f s <"$res/$name.counts"
+		[ "$f" = 0 ] || status="FAILED: $(sed -n '2,4{s/^[A-Z]* //;p}' "$res/$name.counts" | paste -sd' ')"
+		grep -q 'crashed\|CRASHED' "$res/$name.parsed" && status="CRASHED" && f=$((f + 1))
+		if grep -Eq "$BAD" "$res/$name.log"; then
+			status="kernel warning: $(grep -Em1 "$BAD" "$res/$name.log" | cut -c1-80)"
+			f=$((f + 1))
+		fi
+	fi
+	[ "$status" = ok ] || rc=1
+	printf '%-14s %7d %7d %7d  %s (%ds)\n' "$name" "$p" "$f" "$s" "$status" $((SECONDS - start))
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
+printf '%-14s %7d %7d %7d\n' total "$tp" "$tf" "$ts"
+echo "$tp $tf $ts" >"$res/totals"
+exit $rc
