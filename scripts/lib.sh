@@ -11,6 +11,10 @@ PATCHES=$TOP/patches
 # shellcheck source=../base.conf
 . "$TOP/base.conf"
 
+# ccache: hash paths relative to the repository, so that clones in other
+# folders share the cache.
+export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1
+
 msg() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }

@@ -29,7 +29,9 @@ check() { # NAME OUTPUT-FILE: passes when the file is empty
 
 # checkpatch, per patch
 while read -r p; do
-	(cd "$TREE" && scripts/checkpatch.pl --strict --codespell --no-summary \
+	# Debian's python3 first: checkpatch runs it for codespell and
+	# spdxcheck.py (python3-ply, python3-git).
+	(cd "$TREE" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --codespell --no-summary \
 		--quiet --show-types "$PATCHES/$p") >"$res/checkpatch.out" 2>&1 || true
 	check "checkpatch --strict: $p" "$res/checkpatch.out"
 done < <(grep -v '^[[:space:]]*\(#\|$\)' "$PATCHES/series")
