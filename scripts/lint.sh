@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # usage: scripts/lint.sh
 # Lints the series against the base tree:
-#  - scripts/checkpatch.pl --strict --codespell on every patch of the series;
+#  - scripts/checkpatch.pl --strict --codespell on every patch of the series,
+#    and get_maintainer.pl on every file a patch adds;
 #  - sparse (C=2) and W=1 on every C file the series touches, compiled with
 #    the kunit configuration in the series tree and in a base worktree
 #    (build/linux-base): warnings the base does not have fail;
@@ -27,13 +28,22 @@ check() { # NAME OUTPUT-FILE: passes when the file is empty
 	fi
 }
 
-# checkpatch, per patch
+# checkpatch, per patch.  Its FILE_PATH_CHANGES warning only asks whether
+# MAINTAINERS needs updating for a new file; answer it instead: every file
+# a patch adds must belong to a MAINTAINERS section other than THE REST.
 while read -r p; do
 	# Debian's python3 first: checkpatch runs it for codespell and
 	# spdxcheck.py (python3-ply, python3-git).
 	(cd "$TREE" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --codespell --no-summary \
-		--quiet --show-types "$PATCHES/$p") >"$res/checkpatch.out" 2>&1 || true
+		--quiet --show-types --ignore FILE_PATH_CHANGES "$PATCHES/$p") >"$res/checkpatch.out" 2>&1 || true
 	check "checkpatch --strict: $p" "$res/checkpatch.out"
+	: >"$res/maintainers.out"
+	for f in $(sed -n 's/^ create mode [0-9]* //p' "$PATCHES/$p"); do
+		(cd "$TREE" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--sections -f "$f" 2>/dev/null) | grep -v '^[A-Z]:' | grep -v '^$' |
+			grep -qvx 'THE REST' || echo "$f: in no MAINTAINERS section" >>"$res/maintainers.out"
+	done
+	check "MAINTAINERS covers the new files: $p" "$res/maintainers.out"
 done < <(grep -v '^[[:space:]]*\(#\|$\)' "$PATCHES/series")
 
 mapfile -t cfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c')
