@@ -42,15 +42,29 @@ mode_lines() {
 # Lines that mean the kernel is broken, whatever the tests said.
 BAD='(WARNING:|BUG:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|kernel BUG|Call Trace:|INFO: task .* blocked)'
 
+# The DMA engine and the peer memory provider, on pcie.0 or, for '@switch',
+# on two downstream ports of one switch (no ACS in QEMU: P2P by bus address).
+EDU="-device edu,dma_mask=0xffffffffffffffff"
+NVME="-device nvme,serial=p2p0,cmb_size_mb=16"
+SWITCH="-device pcie-root-port,id=rp0,chassis=1,slot=1
+	-device x3130-upstream,id=up0,bus=rp0
+	-device xio3130-downstream,id=dn0,bus=up0,chassis=2,slot=0
+	-device xio3130-downstream,id=dn1,bus=up0,chassis=3,slot=0
+	$EDU,bus=dn0 $NVME,bus=dn1"
+
 boot() {
 	local name=$1 expect=$2 devices=$3 cmdline=$4 log=$res/$1.log
-	local append="console=ttyS0 kunit_shutdown=reboot panic=-1 edu_kunit.expect=$expect $cmdline"
+	local append="console=ttyS0 kunit_shutdown=reboot panic=-1 edu_kunit.expect=$expect nvme.use_cmb_sqes=0 spec_rstack_overflow=off $cmdline"
+	case " $devices " in
+	*" @switch "*) devices=${devices/@switch/$SWITCH} ;;
+	*) devices+=" $EDU $NVME" ;;
+	esac
 	[ -z "$filter" ] || append+=" kunit.filter_glob=$filter"
 	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
 	timeout -k 10 900 qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic \
 		-no-reboot -serial stdio -bios "$qboot" \
 		-icount "shift=$shift_,sleep=off" -kernel "$kernel" -append "$append" \
-		$devices -device edu,dma_mask=0xffffffffffffffff \
+		$devices \
 		</dev/null >"$log" 2>&1 || echo "qemu exited with status $?" >>"$log"
 }
 
