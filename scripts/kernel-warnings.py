@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""usage: scripts/kernel-warnings.py BOOT.log
+
+Checks the kernel's warnings in a boot log against the ones the tests
+provoke on purpose, and prints one line per problem (nothing when all is
+well; exit status 1 when there is a problem):
+
+  - a line that means the kernel is broken (WARNING:, BUG:, Oops, a panic,
+    a call trace, KASAN/UBSAN, a hung task) outside the brackets below;
+  - a bracket whose caller bug did not warn.
+
+A test that calls the API wrongly on purpose brackets the calls with
+    dma-edu-kunit: expected warning begin: FUNC [FUNC...]
+    dma-edu-kunit: expected warning end
+naming the functions that must warn.  The API warns once per call site and
+boot (WARN_ON_ONCE), so a function must warn inside the bracket only if it
+has not warned earlier in the boot.
+"""
+import re
+import sys
+
+BAD = re.compile(r'(WARNING:|BUG:|Oops|Kernel panic|general protection fault|'
+                 r'KASAN|UBSAN|kernel BUG|Call Trace:|INFO: task .* blocked)')
+WARN_AT = re.compile(r'WARNING: CPU: \d+ PID: \d+ at \S+ (\w+)\+0x')
+BEGIN = re.compile(r'dma-edu-kunit: expected warning begin(?::\s*(.*))?$')
+END = 'dma-edu-kunit: expected warning end'
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__.strip())
+    problems = []
+    warned = set()          # functions that warned so far in this boot
+    inside, want, seen = False, [], set()
+    with open(sys.argv[1], errors='replace') as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip('\n')
+            m = BEGIN.search(line)
+            if m:
+                inside, seen = True, set()
+                want = [w for w in (m.group(1) or '').split() if w not in warned]
+                continue
+            if END in line:
+                for func in want:
+                    if func not in seen:
+                        problems.append(f'line {n}: {func} did not warn on a caller bug')
+                inside, want = False, []
+                continue
+            m = WARN_AT.search(line)
+            if m:
+                warned.add(m.group(1))
+                seen.add(m.group(1))
+            if not inside and BAD.search(line):
+                problems.append(f'line {n}: {line.strip()[:100]}')
+    if inside:
+        problems.append('a warning bracket was never closed')
+    for p in problems:
+        print(p)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == '__main__':
+    main()
