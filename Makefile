@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree export build demo run test lint clean distclean
+.PHONY: help deps tree export build demo run bench test lint clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -27,6 +27,9 @@ demo: build ## boot it under VT-d and show edu DMA through the IOMMU (main job)
 run: ## boot the last build, no rebuild: MODE=vtd-strict FILTER='dma_map_edu*'
 	@$(S)/run.sh -c kunit $(if $(MODE),-m $(MODE)) $(if $(FILTER),-f '$(FILTER)') \
 		$(if $(SHIFT),-s $(SHIFT))
+
+bench: build ## the DMA map benchmark per IOMMU mode: one table of ratios (no test)
+	@$(S)/bench.sh $(if $(MODE),-m $(MODE))
 
 lint: ## checkpatch, sparse, W=1 and kernel-doc against the base
 	@$(S)/lint.sh

@@ -6,11 +6,12 @@
 #  - sparse (C=2) and W=1 on every C file the series touches, compiled with
 #    the kunit configuration in the series tree and in a base worktree
 #    (build/linux-base): warnings the base does not have fail;
-#  - scripts/kernel-doc -none -Wall on every touched .c and .h, likewise.
+#  - scripts/kernel-doc -none -Wall on every touched .c and .h, likewise;
+#  - gcc -Wall -Wextra on every touched user-space program under tools/.
 # Prints one line per check and writes 'PASSED FAILED 0' to
 # build/results/lint/totals.  Exits non-zero when a check fails.
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 0 ] || { sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 0 ] || { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 need_tree
 base=$(base_rev)
 res=$BUILD/results/lint
@@ -46,7 +47,8 @@ while read -r p; do
 	check "MAINTAINERS covers the new files: $p" "$res/maintainers.out"
 done < <(grep -v '^[[:space:]]*\(#\|$\)' "$PATCHES/series")
 
-mapfile -t cfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c')
+mapfile -t cfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c' ':!tools/')
+mapfile -t ufiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- 'tools/*.c')
 mapfile -t dfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c' '*.h')
 [ ${#dfiles[@]} -gt 0 ] || { echo "$pass $fail 0" >"$res/totals"; exit $((fail > 0)); }
 
@@ -88,6 +90,16 @@ for f in "${cfiles[@]}"; do
 	comm -13 <(warnings "$btree" "$BUILD/out/lint-base" "$f") \
 		<(warnings "$TREE" "$BUILD/out/lint-series" "$f") >"$res/new.out"
 	check "sparse + W=1, no new warnings: $f" "$res/new.out"
+done
+# User-space programs (selftests) are not built by kbuild: gcc -Wall -Wextra
+# against the tree's headers, and no warning at all.
+# The benchmark's header is not uapi: it is included from a copy.
+uinc=$BUILD/out/lint-user/include
+mkdir -p "$uinc/linux"
+cp "$TREE/include/linux/map_benchmark.h" "$uinc/linux/"
+for f in "${ufiles[@]}"; do
+	gcc -fsyntax-only -Wall -Wextra -I"$uinc" "$TREE/$f" >"$res/new.out" 2>&1
+	check "gcc -Wall -Wextra, no warnings: $f" "$res/new.out"
 done
 for f in "${dfiles[@]}"; do
 	comm -13 <(kdoc "$btree" "$f") <(kdoc "$TREE" "$f") >"$res/new.out"

@@ -86,6 +86,7 @@ boot() {
 
 # Whether the log holds the top-level KTAP plan and as many results.
 ktap_done() {
+	[ -f "$1" ] || return 1
 	tr -d '\r' <"$1" | awk '/^1\.\.[0-9]+$/ { n = substr($0, 4) + 0 }
 		/^(not )?ok [0-9]+ / { c++ }
 		END { exit !(n && c >= n) }'

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# usage: scripts/bench.sh [-m MODE[,MODE...]] [-n N[,N...]] [-s SECONDS] [-i SHIFT]
+# Boots the test kernel (build/out/kunit, 'make build') with a busybox
+# initramfs once per IOMMU mode (default: vtd-strict,vtd-lazy,virtio-iommu,
+# amd,none), binds the DMA map benchmark to the edu device and runs each of
+# its modes (pages, sg, iova, floor) for batches of N pages (default
+# 1,16,512), SECONDS of guest time each (default 1), under -icount
+# shift=SHIFT,sleep=off (default 3), so that guest time counts instructions.
+# Prints one table: guest ns per page (map + unmap) for each API, and the
+# ratios iova/pages, iova/sg and iova/floor, every figure from one boot.
+# Writes build/results/bench/{MODE.log,bench.csv}.  Times are reported,
+# never asserted.
+. "$(dirname "$0")/lib.sh"
+
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none sizes=1,16,512 secs=1 shift_=3
+while getopts m:n:s:i:h o; do
+	case $o in
+	m) modes=$OPTARG ;;
+	n) sizes=$OPTARG ;;
+	s) secs=$OPTARG ;;
+	i) shift_=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[ $OPTIND -gt $# ] || usage
+need_tree
+
+kernel=$(outdir kunit)/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel: run 'make build' first"
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox missing: run scripts/deps.sh"
+res=$BUILD/results/bench
+mkdir -p "$res"
+
+# The benchmark's user interface, built against the work tree's header.
+root=$res/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,inc/linux}
+cp "$TREE/include/linux/map_benchmark.h" "$root/inc/linux/"
+gcc -static -O2 -Wall -I"$root/inc" -o "$root/bin/dma_map_benchmark" \
+	"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" ||
+	die "cannot build dma_map_benchmark"
+rm -rf "$root/inc"
+cp "$busybox" "$root/bin/busybox"
+for c in sh mount echo cat ls sleep; do ln -s busybox "$root/bin/$c"; done
+cat >"$root/init" <<EOF
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+for d in /sys/bus/pci/devices/*; do
+	[ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x1234:0x11e8 ] && edu=\${d##*/}
+done
+echo dma_map_benchmark >/sys/bus/pci/devices/\$edu/driver_override
+echo \$edu >/sys/bus/pci/drivers_probe
+for n in $(echo "$sizes" | tr , ' '); do
+	for m in pages sg iova floor; do
+		echo "BENCH \$m \$n"
+		dma_map_benchmark -m \$m -g \$n -s $secs -t 1 -b 64 2>&1
+	done
+done
+echo "BENCH DONE"
+sleep 1000
+EOF
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$res/initramfs.cpio"
+
+# name|expect|devices|cmdline of a mode in configs/modes.
+mode_line() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*|[[:space:]]*/|/g' "$TOP/configs/modes" |
+		grep "^$1|"
+}
+
+boot() {
+	local name=$1 devices=$2 cmdline=$3 log=$res/$1.log waited=0
+	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
+	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic -no-reboot \
+		-serial stdio -bios /usr/share/qemu/qboot.rom \
+		-icount "shift=$shift_,sleep=off" -kernel "$kernel" \
+		-initrd "$res/initramfs.cpio" \
+		-append "console=ttyS0 panic=-1 kunit.enable=0 spec_rstack_overflow=off $cmdline" \
+		$devices -device edu,dma_mask=0xffffffffffffffff \
+		</dev/null >"$log" 2>&1 &
+	local pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -q 'BENCH DONE' "$log" || [ $waited -ge 1800 ]; then
+			kill "$pid" 2>/dev/null
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$pid" 2>/dev/null || true
+}
+
+csv=$res/bench.csv
+echo "mode,pages,api,map_ns_per_page,unmap_ns_per_page,map_sd_ns,unmap_sd_ns" >"$csv"
+IFS=, read -ra want <<<"$modes"
+for m in "${want[@]}"; do
+	line=$(mode_line "$m") || die "no mode '$m' in configs/modes"
+	IFS='|' read -r name _ devices cmdline <<<"$line"
+	msg "benchmarking under $name"
+	boot "$name" "$devices" "$cmdline"
+	grep -q 'BENCH DONE' "$res/$name.log" || warn "$name: benchmark did not finish (log: $res/$name.log)"
+	# "average map latency(us):X standard deviation:Y" per batch of n pages
+	tr -d '\r' <"$res/$name.log" | awk -v mode="$name" '
+		/^BENCH [a-z]+ [0-9]+$/ { api = $2; n = $3; next }
+		/^average map latency/ { split($0, a, /[:a-z() ]+/); mp = a[2]; ms = a[3] }
+		/^average unmap latency/ {
+			split($0, a, /[:a-z() ]+/)
+			printf "%s,%d,%s,%.1f,%.1f,%.1f,%.1f\n", mode, n, api,
+				mp * 1000 / n, a[2] * 1000 / n, ms * 1000 / n, a[3] * 1000 / n
+		}' >>"$csv"
+done
+
+# The table: map + unmap per page, and the ratios, from the CSV.
+awk -F, 'NR > 1 { key = $1 "," $2; t[key "," $3] = $4 + $5
+		if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
+	function cell(v) { return v ? sprintf("%8.0f", v) : sprintf("%8s", "n/a") }
+	function ratio(a, b) { return (a && b) ? sprintf("%7.2f", a / b) : sprintf("%7s", "n/a") }
+	END {
+		printf "%-13s %5s %8s %8s %8s %8s %7s %7s %7s\n", "mode", "pages",
+			"pages", "sg", "iova", "floor", "iova/pg", "iova/sg", "iova/fl"
+		for (i = 1; i <= k; i++) {
+			split(order[i], f, ",")
+			p = t[order[i] ",pages"]; s = t[order[i] ",sg"]
+			v = t[order[i] ",iova"]; fl = t[order[i] ",floor"]
+			printf "%-13s %5d %s %s %s %s %s %s %s\n", f[1], f[2], cell(p),
+				cell(s), cell(v), cell(fl), ratio(v, p), ratio(v, s), ratio(v, fl)
+		}
+	}' "$csv" | tee "$res/bench.txt"
+echo "guest ns per page (map + unmap), -icount shift=$shift_; CSV: $csv"
