@@ -73,7 +73,7 @@ mode_line() {
 }
 
 boot() {
-	local name=$1 devices=$2 cmdline=$3 log=$res/$1.log waited=0
+	local name=$1 devices=$2 cmdline=$3 log=$res/$1.log
 	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
 	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic -no-reboot \
 		-serial stdio -bios /usr/share/qemu/qboot.rom \
@@ -82,16 +82,7 @@ boot() {
 		-append "console=ttyS0 panic=-1 kunit.enable=0 spec_rstack_overflow=off $cmdline" \
 		$devices -device edu,dma_mask=0xffffffffffffffff \
 		</dev/null >"$log" 2>&1 &
-	local pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		if grep -q 'BENCH DONE' "$log" || [ $waited -ge 1800 ]; then
-			kill "$pid" 2>/dev/null
-			break
-		fi
-		sleep 1
-		waited=$((waited + 1))
-	done
-	wait "$pid" 2>/dev/null || true
+	stop_guest_when $! 1800 "$log" grep -qs 'BENCH DONE' "$log"
 }
 
 csv=$res/bench.csv

@@ -39,3 +39,26 @@ kmake() {
 	command -v ccache >/dev/null && cc="ccache gcc"
 	make -C "$TREE" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
 }
+
+# Wait for the QEMU process PID until the command DONE... succeeds (then
+# give the guest 2 s more and stop it) or SECS seconds have passed (then
+# note it in LOG and stop it).  Returns when QEMU is gone.
+stop_guest_when() { # PID SECS LOG DONE...
+	local pid=$1 secs=$2 log=$3 waited=0
+	shift 3
+	while kill -0 "$pid" 2>/dev/null; do
+		if "$@"; then
+			sleep 2
+			kill "$pid" 2>/dev/null || true
+			break
+		fi
+		if [ "$waited" -ge "$secs" ]; then
+			echo "${0##*/}: guest stopped after $secs s" >>"$log"
+			kill "$pid" 2>/dev/null || true
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$pid" 2>/dev/null || true
+}

@@ -63,25 +63,10 @@ boot() {
 		-icount "shift=$shift_,sleep=off" -kernel "$kernel" -append "$append" \
 		$devices \
 		</dev/null >"$log" 2>&1 &
-	local pid=$! waited=0
 	# Stop the guest once every suite has reported: the shutdown that
 	# kunit_shutdown= starts can hang (under virtio-iommu, 6.12 resets the
 	# IOMMU before the NVMe controller's last admin command).
-	while kill -0 "$pid" 2>/dev/null; do
-		if ktap_done "$log"; then
-			sleep 2
-			kill "$pid" 2>/dev/null
-			break
-		fi
-		if [ $waited -ge 900 ]; then
-			echo "run.sh: no complete KTAP output after 900 s" >>"$log"
-			kill "$pid" 2>/dev/null
-			break
-		fi
-		sleep 1
-		waited=$((waited + 1))
-	done
-	wait "$pid" 2>/dev/null || true
+	stop_guest_when $! 900 "$log" ktap_done "$log"
 }
 
 # Whether the log holds the top-level KTAP plan and as many results.
