@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree export build demo run bench test lint clean distclean
+.PHONY: help deps tree export build demo run bench debug regress test lint clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -30,6 +30,12 @@ run: ## boot the last build, no rebuild: MODE=vtd-strict FILTER='dma_map_edu*'
 
 bench: build ## the DMA map benchmark per IOMMU mode: one table of ratios (no test)
 	@$(S)/bench.sh $(if $(MODE),-m $(MODE))
+
+debug: tree ## build the debug kernel (configs/debug.config) and boot it in its modes
+	@$(S)/build.sh debug && $(S)/run.sh -c debug
+
+regress: tree ## the kernel's own tests on the base tree and on the series, compared
+	@$(S)/regress.sh
 
 lint: ## checkpatch, sparse, W=1 and kernel-doc against the base
 	@$(S)/lint.sh

@@ -28,22 +28,18 @@ need_tree
 
 kernel=$(outdir kunit)/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel at $kernel: run 'make build' first"
-busybox=/bin/busybox
-[ -x "$busybox" ] || die "$busybox missing: run scripts/deps.sh"
 res=$BUILD/results/bench
 mkdir -p "$res"
 
 # The benchmark's user interface, built against the work tree's header.
 root=$res/initramfs
-rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,inc/linux}
+initramfs_skeleton "$root"
+mkdir -p "$root/inc/linux"
 cp "$TREE/include/linux/map_benchmark.h" "$root/inc/linux/"
 gcc -static -O2 -Wall -I"$root/inc" -o "$root/bin/dma_map_benchmark" \
 	"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" ||
 	die "cannot build dma_map_benchmark"
 rm -rf "$root/inc"
-cp "$busybox" "$root/bin/busybox"
-for c in sh mount echo cat ls sleep; do ln -s busybox "$root/bin/$c"; done
 cat >"$root/init" <<EOF
 #!/bin/sh
 mount -t proc proc /proc
@@ -64,7 +60,7 @@ echo "BENCH DONE"
 sleep 1000
 EOF
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet) >"$res/initramfs.cpio"
+initramfs_pack "$root" "$res/initramfs.cpio"
 
 # name|expect|devices|cmdline of a mode in configs/modes.
 mode_line() {

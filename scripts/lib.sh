@@ -32,12 +32,65 @@ need_tree() {
 	[ -d "$TREE/.git" ] || die "no work tree at $TREE: run 'make tree' first"
 }
 
+# The base tree as a worktree of the work tree, checked out at the base tag:
+# build/linux-base.  Prints its path.
+BASE_TREE=$BUILD/linux-base
+base_worktree() {
+	local base
+	base=$(base_rev) || die "the work tree has no '$BASE_TAG' tag"
+	if [ ! -d "$BASE_TREE" ]; then
+		tgit worktree prune
+		tgit worktree add -q --detach "$BASE_TREE" "$base"
+	fi
+	git -C "$BASE_TREE" checkout -q --detach "$base"
+	printf '%s\n' "$BASE_TREE"
+}
+
+# A busybox initramfs root in DIR (emptied first): bin/ with busybox and
+# its applets, dev/ proc/ sys/ tmp/.  The caller adds bin/* and init.
+initramfs_skeleton() { # DIR
+	local c
+	[ -x /bin/busybox ] || die "/bin/busybox missing: run scripts/deps.sh"
+	rm -rf "$1"
+	mkdir -p "$1"/{bin,dev,proc,sys,tmp}
+	cp /bin/busybox "$1/bin/busybox"
+	for c in $(/bin/busybox --list); do
+		[ -e "$1/bin/$c" ] || ln -s busybox "$1/bin/$c"
+	done
+}
+
+# Pack the initramfs root DIR into the cpio archive FILE.
+initramfs_pack() { # DIR FILE
+	(cd "$1" && find . | cpio -o -H newc --quiet) >"$2"
+}
+
 # make in the work tree, out of tree, with ccache when it is installed.
 kmake() {
 	local out=$1; shift
 	local cc=gcc
 	command -v ccache >/dev/null && cc="ccache gcc"
 	make -C "$TREE" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
+}
+
+# Build the tree TREE out of tree into OUT with kunit.py from the
+# kunitconfig fragments FRAGMENT... (kunit.py merges them and fails when an
+# option does not survive olddefconfig), then its user-space headers
+# (OUT/usr/include).  Incremental; the log is OUT/build.log.
+kunit_build() { # TREE OUT FRAGMENT...
+	local cc=gcc start=$SECONDS tree=$1 out=$2 f frags=()
+	shift 2
+	for f; do frags+=(--kunitconfig="$f"); done
+	command -v ccache >/dev/null && cc="ccache gcc"
+	mkdir -p "$out"
+	set -- "$tree" "$out"
+	msg "building ${frags[*]##*/} of $1 in $2"
+	python3 "$1/tools/testing/kunit/kunit.py" build --arch=x86_64 \
+		--build_dir="$2" "${frags[@]}" --jobs="$(nproc)" \
+		--make_options "CC=$cc" --make_options "HOSTCC=$cc" >"$2/build.log" 2>&1 &&
+		TREE=$1 kmake "$2" -s headers >>"$2/build.log" 2>&1 ||
+		{ tail -40 "$2/build.log" >&2; die "build failed (log: $2/build.log)"; }
+	grep -E '(^|[^a-z])(warning|error):' "$2/build.log" >&2 || true
+	msg "built in $((SECONDS - start)) s"
 }
 
 # Wait for the QEMU process PID until the command DONE... succeeds (then

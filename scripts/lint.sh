@@ -4,14 +4,15 @@
 #  - scripts/checkpatch.pl --strict --codespell on every patch of the series,
 #    and get_maintainer.pl on every file a patch adds;
 #  - sparse (C=2) and W=1 on every C file the series touches, compiled with
-#    the kunit configuration in the series tree and in a base worktree
-#    (build/linux-base): warnings the base does not have fail;
+#    the debug kernel's configuration (configs/kunit.config and debug.config)
+#    in the series tree and in a base worktree (build/linux-base): warnings
+#    the base does not have fail, and so does a file it does not build;
 #  - scripts/kernel-doc -none -Wall on every touched .c and .h, likewise;
 #  - gcc -Wall -Wextra on every touched user-space program under tools/.
 # Prints one line per check and writes 'PASSED FAILED 0' to
 # build/results/lint/totals.  Exits non-zero when a check fails.
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 0 ] || { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 0 ] || { sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 need_tree
 base=$(base_rev)
 res=$BUILD/results/lint
@@ -53,22 +54,19 @@ mapfile -t dfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.
 [ ${#dfiles[@]} -gt 0 ] || { echo "$pass $fail 0" >"$res/totals"; exit $((fail > 0)); }
 
 # A base worktree, for the warnings that are there without the series.
-btree=$BUILD/linux-base
-if [ ! -d "$btree" ]; then
-	tgit worktree prune
-	tgit worktree add -q --detach "$btree" "$base"
-fi
-git -C "$btree" checkout -q --detach "$base"
+btree=$(base_worktree)
 
-# Output directories with the test configuration, prepared once.
+# Output directories with the debug kernel's configuration (the test
+# kernel's and more: dma-debug is only built there), prepared once.  The
+# fragments are merged as kunit.py merges them: olddefconfig over their
+# concatenation.
 prep() { # TREE OUT
 	mkdir -p "$2"
-	cp "$(outdir kunit)/.config" "$2/.config"
+	cat "$TOP/configs/kunit.config" "$TOP/configs/debug.config" >"$2/.config"
 	TREE=$1 kmake "$2" -s olddefconfig >/dev/null
 	TREE=$1 kmake "$2" -s -j"$(nproc)" prepare >"$2/prepare.log" 2>&1 ||
 		{ cat "$2/prepare.log" >&2; die "'make prepare' failed in $2"; }
 }
-[ -f "$(outdir kunit)/.config" ] || die "no kunit build: run 'make build' first"
 prep "$TREE" "$BUILD/out/lint-series"
 prep "$btree" "$BUILD/out/lint-base"
 
@@ -89,6 +87,9 @@ kdoc() { # TREE FILE
 for f in "${cfiles[@]}"; do
 	comm -13 <(warnings "$btree" "$BUILD/out/lint-base" "$f") \
 		<(warnings "$TREE" "$BUILD/out/lint-series" "$f") >"$res/new.out"
+	# A file the configuration does not build would pass unchecked.
+	[ -f "$BUILD/out/lint-series/${f%.c}.o" ] ||
+		echo "$f: not built by the lint configuration" >>"$res/new.out"
 	check "sparse + W=1, no new warnings: $f" "$res/new.out"
 done
 # User-space programs (selftests) are not built by kbuild: gcc -Wall -Wextra

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # usage: scripts/run.sh [-c CONFIG] [-m MODE[,MODE...]] [-f GLOB] [-s SHIFT]
 # Boots the kernel built from configs/CONFIG.config (default: kunit) in QEMU
-# once per IOMMU mode of configs/modes (default: all), collects the KUnit
-# results, prints a table (mode x passed/failed/skipped) and exits non-zero
-# when a test failed, a boot crashed or warned, or a mode did not boot.
+# once per IOMMU mode of configs/modes (default: the modes a '# modes:' line
+# of the configuration names, else all; a '# qemu:' line adds QEMU options),
+# collects the KUnit results, prints a table (mode x passed/failed/skipped)
+# and exits non-zero when a test failed, a boot crashed or warned, or a mode
+# did not boot.
 #   -f GLOB   run only the matching suites/tests (kunit.filter_glob, e.g.
 #             'dma_map_edu' or 'dma_map_edu.unmapped_*')
 #   -s SHIFT  icount shift (default 'auto'; benchmarks use a fixed one)
 # Logs and results: build/results/CONFIG/MODE.{log,json,counts}.
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 cfg=kunit modes="" filter="" shift_=auto
 while getopts c:m:f:s:h o; do
 	case $o in
@@ -37,6 +39,8 @@ mode_lines() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*|[[:space:]]*/|/g' \
 		"$TOP/configs/modes"
 }
+# Default: the modes a '# modes: A,B' line of the configuration names, or all.
+[ -n "$modes" ] || modes=$(sed -n 's/^# modes: *//p' "$TOP/configs/$cfg.config" 2>/dev/null)
 [ -n "$modes" ] || modes=$(mode_lines | cut -d'|' -f1 | paste -sd,)
 
 # The DMA engine and the peer memory provider, on pcie.0 or, for '@switch',
@@ -49,9 +53,52 @@ SWITCH="-device pcie-root-port,id=rp0,chassis=1,slot=1
 	-device xio3130-downstream,id=dn1,bus=up0,chassis=3,slot=0
 	$EDU,bus=dn0 $NVME,bus=dn1"
 
+# QEMU options a '# qemu: ...' line of the configuration adds to every boot.
+read -ra extra <<<"$(sed -n 's/^# qemu: *//p' "$TOP/configs/$cfg.config" 2>/dev/null)"
+
+# A kernel with kmemleak boots an initramfs whose init, started once the
+# suites are done, scans for leaks and prints what it found; the others end
+# with the suites.
+initrd=()
+if grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$out/.config"; then
+	root=$res/initramfs
+	initramfs_skeleton "$root"
+	cat >"$root/init" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+# kmemleak reports objects older than 5 s, seen unreferenced twice
+sleep 6
+echo scan >/sys/kernel/debug/kmemleak
+echo scan >/sys/kernel/debug/kmemleak
+cat /sys/kernel/debug/kmemleak
+# dma-debug's count of errors, printed or not (scripts/kernel-warnings.py)
+f=/sys/kernel/debug/dma-api/error_count
+[ -r $f ] && echo "dma-api error_count: $(cat $f)"
+echo "kmemleak scan done"
+poweroff -f
+EOF
+	chmod +x "$root/init"
+	initramfs_pack "$root" "$res/initramfs.cpio"
+	rm -rf "$root"
+	initrd=(-initrd "$res/initramfs.cpio")
+fi
+
+# Whether the boot in LOG is over: the kmemleak scan printed its end, or,
+# without one, every suite reported.
+boot_done() {
+	if [ ${#initrd[@]} -gt 0 ]; then
+		grep -qs 'kmemleak scan done' "$1"
+	else
+		ktap_done "$1"
+	fi
+}
+
 boot() {
 	local name=$1 expect=$2 devices=$3 cmdline=$4 log=$res/$1.log
-	local append="console=ttyS0 kunit_shutdown=reboot panic=-1 edu_kunit.expect=$expect nvme.use_cmb_sqes=0 spec_rstack_overflow=off $cmdline"
+	local append="console=ttyS0 panic=-1 edu_kunit.expect=$expect nvme.use_cmb_sqes=0 spec_rstack_overflow=off $cmdline"
+	[ ${#initrd[@]} -gt 0 ] || append+=" kunit_shutdown=reboot"
 	case " $devices " in
 	*" @switch "*) devices=${devices/@switch/$SWITCH} ;;
 	*) devices+=" $EDU $NVME" ;;
@@ -61,12 +108,12 @@ boot() {
 	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic \
 		-no-reboot -serial stdio -bios "$qboot" \
 		-icount "shift=$shift_,sleep=off" -kernel "$kernel" -append "$append" \
-		$devices \
+		"${initrd[@]}" "${extra[@]}" $devices \
 		</dev/null >"$log" 2>&1 &
 	# Stop the guest once every suite has reported: the shutdown that
 	# kunit_shutdown= starts can hang (under virtio-iommu, 6.12 resets the
 	# IOMMU before the NVMe controller's last admin command).
-	stop_guest_when $! 900 "$log" ktap_done "$log"
+	stop_guest_when $! 1800 "$log" boot_done "$log"
 }
 
 # Whether the log holds the top-level KTAP plan and as many results.
