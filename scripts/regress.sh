@@ -103,9 +103,9 @@ selftest() { # NAME
 	ended "$1" $?
 }
 # A command that prints no TAP of its own: one test, passed when it exits 0.
-one() { # SECTION N TEST CMD...
-	s=$1 n=$2 t=$3
-	shift 3
+one() { # N TEST CMD...
+	n=$1 t=$2
+	shift 2
 	"$@" >/tmp/out 2>&1
 	rc=$?
 	cat /tmp/out
@@ -123,7 +123,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 echo dma_map_benchmark >/sys/bus/pci/devices/$edu/driver_override
 echo $edu >/sys/bus/pci/drivers_probe
-one dma_map_benchmark 1 single sh -c \
+one 1 single sh -c \
 	'dma_map_benchmark -s 1 -t 1 && grep -q "average map latency" /tmp/out'
 ended dma_map_benchmark 0
 
@@ -133,7 +133,7 @@ for job in "randwrite 4k psync 1" "write 128k psync 1" "randwrite 1m libaio 8" \
 	   "randrw 16k libaio 16"; do
 	set -- $job
 	n=$((n + 1))
-	one fio $n "$1-$2-$3-qd$4" fio --thread --name=verify --filename=/dev/nvme0n1 \
+	one $n "$1-$2-$3-qd$4" fio --thread --name=verify --filename=/dev/nvme0n1 \
 		--direct=1 --rw=$1 --bs=$2 --ioengine=$3 --iodepth=$4 --size=16m \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=1
 done
