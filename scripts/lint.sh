@@ -70,13 +70,14 @@ prep() { # TREE OUT
 prep "$TREE" "$BUILD/out/lint-series"
 prep "$btree" "$BUILD/out/lint-base"
 
-# Warnings of one file, line numbers dropped so that base and series compare.
+# Warnings of one file, the tree's path and line numbers dropped so that base
+# and series compare.
 warnings() { # TREE OUT FILE
 	if [ -f "$1/$3" ]; then
 		rm -f "$2/${3%.c}.o"
 		TREE=$1 kmake "$2" -s W=1 C=2 "${3%.c}.o" 2>&1 |
 			grep -E '(warning|error):' | grep -F "$3" |
-			sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort
+			sed -E -e "s#^$1/##" -e 's/:[0-9]+(:[0-9]+)?:/:/' | sort
 	fi
 }
 kdoc() { # TREE FILE
