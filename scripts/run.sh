@@ -68,8 +68,11 @@ if grep -qx 'CONFIG_DEBUG_KMEMLEAK=y' "$out/.config"; then
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t debugfs debugfs /sys/kernel/debug
-# kmemleak reports objects older than 5 s, seen unreferenced twice
+# kmemleak reports objects older than 5 s, seen unreferenced twice.  The
+# second sleep lets the first one's task be freed (RCU, another CPU) before
+# the scan; its own objects are too young to be reported.
 sleep 6
+sleep 1
 echo scan >/sys/kernel/debug/kmemleak
 echo scan >/sys/kernel/debug/kmemleak
 cat /sys/kernel/debug/kmemleak
