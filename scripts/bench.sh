@@ -7,12 +7,15 @@
 # 1,16,512), SECONDS of guest time each (default 1), under -icount
 # shift=SHIFT,sleep=off (default 3), so that guest time counts instructions.
 # Prints one table: guest ns per page (map + unmap) for each API, and the
-# ratios iova/pages, iova/sg and iova/floor, every figure from one boot.
-# Writes build/results/bench/{MODE.log,bench.csv}.  Times are reported,
-# never asserted.
+# ratios iova/pages, iova/sg and iova/floor, every figure from one boot;
+# then the bookkeeping bytes per mapped page of hmm-dma and of ODP umems
+# in each mode (their KUnit cases print it, run in the same boot, before
+# the benchmark), beside the 16 bytes of a PFN list plus a DMA address list.
+# Writes build/results/bench/{MODE.log,bench.csv,memory.csv}.  Times are
+# reported, never asserted.
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none sizes=1,16,512 secs=1 shift_=3
 while getopts m:n:s:i:h o; do
 	case $o in
@@ -75,14 +78,15 @@ boot() {
 		-serial stdio -bios /usr/share/qemu/qboot.rom \
 		-icount "shift=$shift_,sleep=off" -kernel "$kernel" \
 		-initrd "$res/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 kunit.enable=0 spec_rstack_overflow=off $cmdline" \
+		-append "console=ttyS0 panic=-1 kunit.filter_glob=*.*bookkeeping spec_rstack_overflow=off $cmdline" \
 		$devices -device edu,dma_mask=0xffffffffffffffff \
 		</dev/null >"$log" 2>&1 &
 	stop_guest_when $! 1800 "$log" grep -qs 'BENCH DONE' "$log"
 }
 
-csv=$res/bench.csv
+csv=$res/bench.csv mem=$res/memory.csv
 echo "mode,pages,api,map_ns_per_page,unmap_ns_per_page,map_sd_ns,unmap_sd_ns" >"$csv"
+echo "mode,user,dma_path,bytes_per_page,before" >"$mem"
 IFS=, read -ra want <<<"$modes"
 for m in "${want[@]}"; do
 	line=$(mode_line "$m") || die "no mode '$m' in configs/modes"
@@ -99,6 +103,11 @@ for m in "${want[@]}"; do
 			printf "%s,%d,%s,%.1f,%.1f,%.1f,%.1f\n", mode, n, api,
 				mp * 1000 / n, a[2] * 1000 / n, ms * 1000 / n, a[3] * 1000 / n
 		}' >>"$csv"
+	# "<user>-kunit: bookkeeping on the PATH path: N bytes per page (before: 16)"
+	tr -d '\r' <"$res/$name.log" | sed -n \
+		-e 's/^\([a-z-]*\)-kunit: bookkeeping on the \([a-z-]*\) path: \([0-9]*\) bytes per page (before: \([0-9]*\))$/\1,\2,\3,\4/p' \
+		-e 's/^\([a-z-]*\)-kunit: bookkeeping on the \([a-z-]*\) path: device refused (before: \([0-9]*\) bytes per page)$/\1,\2,refused,\3/p' |
+		sed "s/^/$name,/" >>"$mem"
 done
 
 # The table: map + unmap per page, and the ratios, from the CSV.
@@ -118,3 +127,17 @@ awk -F, 'NR > 1 { key = $1 "," $2; t[key "," $3] = $4 + $5
 		}
 	}' "$csv" | tee "$res/bench.txt"
 echo "guest ns per page (map + unmap), -icount shift=$shift_; CSV: $csv"
+echo
+# Bookkeeping bytes per mapped page: hmm-dma and ODP, mode by mode.
+awk -F, 'NR > 1 { v[$1 "," $2] = $4; p[$1] = $3; b[$1] = $5
+		if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+	END {
+		printf "%-13s %-13s %8s %8s %8s\n", "mode", "dma path", "hmm-dma",
+			"odp", "before"
+		for (i = 1; i <= k; i++) {
+			m = order[i]
+			printf "%-13s %-13s %8s %8s %8s\n", m, p[m], v[m ",hmm-dma"],
+				v[m ",umem-odp"], b[m]
+		}
+	}' "$mem" | tee "$res/memory.txt"
+echo "bytes of bookkeeping per mapped page; before: a PFN list plus a DMA address list; CSV: $mem"
