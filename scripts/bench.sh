@@ -11,11 +11,12 @@
 # then the bookkeeping bytes per mapped page of hmm-dma and of ODP umems
 # in each mode (their KUnit cases print it, run in the same boot, before
 # the benchmark), beside the 16 bytes of a PFN list plus a DMA address list.
-# Writes build/results/bench/{MODE.log,bench.csv,memory.csv}.  Times are
+# Writes build/results/bench/{MODE.log,bench.csv,memory.csv} and, with
+# gnuplot (installed here if missing: gnuplot-nox), bench.svg.  Times are
 # reported, never asserted.
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none sizes=1,16,512 secs=1 shift_=3
 while getopts m:n:s:i:h o; do
 	case $o in
@@ -141,3 +142,35 @@ awk -F, 'NR > 1 { v[$1 "," $2] = $4; p[$1] = $3; b[$1] = $5
 		}
 	}' "$mem" | tee "$res/memory.txt"
 echo "bytes of bookkeeping per mapped page; before: a PFN list plus a DMA address list; CSV: $mem"
+
+# The plot: guest ns per page of each API, per mode and batch size.
+if ! command -v gnuplot >/dev/null; then
+	msg "apt-get install gnuplot-nox (for the plot)"
+	apt-get install -y -q gnuplot-nox >/dev/null 2>&1 ||
+		warn "no gnuplot: no plot"
+fi
+if command -v gnuplot >/dev/null; then
+	# mode, N, then pages, sg, iova, floor ("n/a" stays missing)
+	awk 'NR > 1 { print $1, $2, $3, $4, $5, $6 }' "$res/bench.txt" |
+		sed 's#n/a#?#g' >"$res/bench.dat"
+	gnuplot <<PLOT || warn "gnuplot failed: no plot"
+set terminal svg size 1100,520 noenhanced font "sans,11"
+set output "$res/bench.svg"
+set title "DMA map + unmap per page, guest ns (-icount shift=$shift_, one boot per mode)"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "guest ns per page"
+set xtics font "sans,9"
+set datafile missing "?"
+set key top right
+set xlabel "IOMMU mode, pages per batch"
+plot "$res/bench.dat" using 3:xtic(stringcolumn(1)."\\n".stringcolumn(2)) \\
+		title "dma_map_page per page", \\
+	'' using 4 title "dma_map_sgtable", \\
+	'' using 5 title "IOVA: link + one sync", \\
+	'' using 6 title "floor: iommu_map_nosync + one sync"
+PLOT
+	[ -s "$res/bench.svg" ] && echo "plot: $res/bench.svg"
+fi
