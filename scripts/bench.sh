@@ -3,20 +3,22 @@
 # Boots the test kernel (build/out/kunit, 'make build') with a busybox
 # initramfs once per IOMMU mode (default: vtd-strict,vtd-lazy,virtio-iommu,
 # amd,none), binds the DMA map benchmark to the edu device and runs each of
-# its modes (pages, sg, iova, floor) for batches of N pages (default
-# 1,16,512), SECONDS of guest time each (default 1), under -icount
+# its modes (pages, sg, iova, floor, unlink, batch, unlinkfloor) for
+# batches of N pages (default 1,16,512), SECONDS of guest time each (default 1), under -icount
 # shift=SHIFT,sleep=off (default 3), so that guest time counts instructions.
 # Prints one table: guest ns per page (map + unmap) for each API, and the
 # ratios iova/pages, iova/sg and iova/floor, every figure from one boot;
+# one of the unlink side alone (modes unlink, batch, unlinkfloor: page by
+# page, one batch, the IOMMU floor) with batch/unlink and batch/floor;
 # then the bookkeeping bytes per mapped page of hmm-dma and of ODP umems
 # in each mode (their KUnit cases print it, run in the same boot, before
 # the benchmark), beside the 16 bytes of a PFN list plus a DMA address list.
-# Writes build/results/bench/{MODE.log,bench.csv,memory.csv} and, with
+# Writes build/results/bench/{MODE.log,bench.csv,unlink.txt,memory.csv}, with
 # gnuplot (installed here if missing: gnuplot-nox), bench.svg.  Times are
 # reported, never asserted.
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none sizes=1,16,512 secs=1 shift_=3
 while getopts m:n:s:i:h o; do
 	case $o in
@@ -55,7 +57,7 @@ done
 echo dma_map_benchmark >/sys/bus/pci/devices/\$edu/driver_override
 echo \$edu >/sys/bus/pci/drivers_probe
 for n in $(echo "$sizes" | tr , ' '); do
-	for m in pages sg iova floor; do
+	for m in pages sg iova floor unlink batch unlinkfloor; do
 		echo "BENCH \$m \$n"
 		dma_map_benchmark -m \$m -g \$n -s $secs -t 1 -b 64 2>&1
 	done
@@ -74,6 +76,7 @@ mode_line() {
 
 boot() {
 	local name=$1 devices=$2 cmdline=$3 log=$res/$1.log
+	rm -f "$log"	# a log of an earlier boot would end this one at once
 	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
 	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic -no-reboot \
 		-serial stdio -bios /usr/share/qemu/qboot.rom \
@@ -128,6 +131,24 @@ awk -F, 'NR > 1 { key = $1 "," $2; t[key "," $3] = $4 + $5
 		}
 	}' "$csv" | tee "$res/bench.txt"
 echo "guest ns per page (map + unmap), -icount shift=$shift_; CSV: $csv"
+echo
+# The unlink side alone: page by page, as one batch, and the IOMMU floor.
+awk -F, 'NR > 1 { key = $1 "," $2; t[key "," $3] = $5
+		if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
+	function cell(v) { return v ? sprintf("%8.0f", v) : sprintf("%8s", "n/a") }
+	function ratio(a, b) { return (a && b) ? sprintf("%8.2f", a / b) : sprintf("%8s", "n/a") }
+	END {
+		printf "%-13s %5s %8s %8s %8s %8s %8s\n", "mode", "pages",
+			"unlink", "batch", "floor", "bat/unl", "bat/fl"
+		for (i = 1; i <= k; i++) {
+			split(order[i], f, ",")
+			u = t[order[i] ",unlink"]; b = t[order[i] ",batch"]
+			fl = t[order[i] ",unlinkfloor"]
+			printf "%-13s %5d %s %s %s %s %s\n", f[1], f[2], cell(u),
+				cell(b), cell(fl), ratio(b, u), ratio(b, fl)
+		}
+	}' "$csv" | tee "$res/unlink.txt"
+echo "guest ns per page (unlink side only): dma_iova_unlink per page, dma_iova_unlink_nosync per page + one flush, iommu_unmap_fast per page + one iommu_iotlb_sync"
 echo
 # Bookkeeping bytes per mapped page: hmm-dma and ODP, mode by mode.
 awk -F, 'NR > 1 { v[$1 "," $2] = $4; p[$1] = $3; b[$1] = $5

@@ -150,7 +150,7 @@ boot() { # TREE MODE
 	kernel=$(out "$1")/arch/x86/boot/bzImage
 	[ -f "$kernel" ] || die "no kernel at $kernel: run without -n"
 	[ "$2" = none ] || { append+=" intel_iommu=on iommu.strict=1 kunit.enable=0"; iommu=(-device intel-iommu); }
-	rm -f "$img"
+	rm -f "$img" "$log"	# a log of an earlier boot would end this one at once
 	truncate -s 64M "$img"
 	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic -no-reboot \
 		-serial stdio -bios /usr/share/qemu/qboot.rom \

@@ -117,6 +117,9 @@ boot() {
 	*) devices+=" $EDU $NVME" ;;
 	esac
 	[ -z "$filter" ] || append+=" kunit.filter_glob=$filter"
+	# A log left by an earlier boot of this mode would look finished to
+	# stop_guest_when before QEMU truncates it: the guest was killed at 2 s.
+	rm -f "$log"
 	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
 	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic \
 		-no-reboot -serial stdio -bios "$qboot" \
