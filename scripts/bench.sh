@@ -4,8 +4,9 @@
 # initramfs once per IOMMU mode (default: vtd-strict,vtd-lazy,virtio-iommu,
 # amd,none), binds the DMA map benchmark to the edu device and runs each of
 # its modes (pages, sg, iova, floor, unlink, batch, unlinkfloor) for
-# batches of N pages (default 1,16,512), SECONDS of guest time each (default 1), under -icount
-# shift=SHIFT,sleep=off (default 3), so that guest time counts instructions.
+# batches of N pages (default 1,16,512), SECONDS of guest time each
+# (default 1), under -icount shift=SHIFT,sleep=off (default 3), so that
+# guest time counts instructions.
 # Prints one table: guest ns per page (map + unmap) for each API, and the
 # ratios iova/pages, iova/sg and iova/floor, every figure from one boot;
 # one of the unlink side alone (modes unlink, batch, unlinkfloor: page by
@@ -18,7 +19,7 @@
 # reported, never asserted.
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none sizes=1,16,512 secs=1 shift_=3
 while getopts m:n:s:i:h o; do
 	case $o in
