@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree export build demo run bench debug regress test lint clean distclean
+.PHONY: help deps tree export build demo run bench nvme debug regress test lint clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
-	@echo "  variables: FORCE=1 (tree), MODE=a,b FILTER=glob SHIFT=n (run)"
+	@echo "  variables: FORCE=1 (tree), MODE=a,b FILTER=glob SHIFT=n (run; MODE, SHIFT: nvme)"
 
 deps: ## install the packages the build and the tests need (root, apt)
 	@$(S)/deps.sh
@@ -30,6 +30,9 @@ run: ## boot the last build, no rebuild: MODE=vtd-strict FILTER='dma_map_edu*'
 
 bench: build ## the DMA map benchmark per IOMMU mode: one table of ratios (no test)
 	@$(S)/bench.sh $(if $(MODE),-m $(MODE))
+
+nvme: build ## fio and an ext4 round trip on an NVMe disk in every IOMMU mode: MODE=
+	@$(S)/nvme.sh $(if $(MODE),-m $(MODE)) $(if $(SHIFT),-s $(SHIFT))
 
 debug: tree ## build the debug kernel (configs/debug.config) and boot it in its modes
 	@$(S)/build.sh debug && $(S)/run.sh -c debug

@@ -8,7 +8,7 @@
 
 PKGS=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
       xz-utils ccache sparse codespell python3 qemu-system-x86
-      busybox-static python3-ply python3-git fio)
+      busybox-static python3-ply python3-git fio e2fsprogs)
 
 installed() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null; }
 

@@ -40,7 +40,7 @@ BAD = re.compile(r'(WARNING:|BUG:|Oops|Kernel panic|general protection fault|'
                  r'DMA-API: \S+ \S+: |DMA-API: .*(out of memory|disabl|ENOMEM|'
                  r'exceeded|overlapping)|unreferenced object 0x|'
                  r'possible recursive locking|inconsistent lock state)')
-WARN_AT = re.compile(r'WARNING: CPU: \d+ PID: \d+ at \S+ (\w+)\+0x')
+WARN_AT = re.compile(r'WARNING: CPU: \d+ PID: \d+ at \S+ (\w+)(?:\.\w+\.\d+)*\+0x')
 BEGIN = re.compile(r'dma-edu-kunit: expected warning begin(?::\s*(.*))?$')
 END = 'dma-edu-kunit: expected warning end'
 PROVOKED = re.compile(r'dma-edu-kunit: dma-debug errors provoked: (\d+)')

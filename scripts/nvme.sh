@@ -1,0 +1,476 @@
+#!/usr/bin/env bash
+# usage: scripts/nvme.sh [-m MODE[,MODE...]] [-k KERNEL] [-s SHIFT] [-l LOG]
+# Real I/O through the nvme driver in every IOMMU mode: boots the test kernel
+# (default build/out/kunit/arch/x86/boot/bzImage, 'make build'; KUnit off)
+# under each mode of configs/modes (default: vtd-strict,vtd-lazy,
+# virtio-iommu,amd,none,passthrough,swiotlb) with run.sh's devices plus a
+# second NVMe controller (serial io0) carrying a 256 MiB disk on /dev/shm,
+# and a busybox initramfs with fio and mke2fs (cached in build/results/nvme).
+# For each data-mapping path of nvme-pci (nvme.dma_iter=N 'sg', =Y 'iter';
+# without the parameter 'iter' is one SKIP) the guest runs fio random
+# write-then-verify (crc32c) at 4k, 128k and 1m x queue depth 1 and 32, one
+# job from buffers that start inside a page, and an ext4 round trip (mkfs
+# with discard, copy, sync, drop caches, remount, compare checksums, fstrim).
+# A mode fails on a FAIL line, an unfinished boot, an IOMMU fault, an I/O
+# error, an NVMe timeout or reset, or any kernel warning; a boot with an NVMe
+# timeout (a stall) is rerun once, and the row says so.
+#   -k KERNEL  the bzImage to boot
+#   -s SHIFT   boot under -icount shift=SHIFT,sleep=off (default: plain TCG)
+#   -l LOG     no boot: check a log of an earlier run and print its row
+# Prints a table (mode x passed/failed/skipped, status, wall time); writes
+# build/results/nvme/{MODE.log,MODE.problems,totals}.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+usage() { sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none,passthrough,swiotlb
+kernel=$(outdir kunit)/arch/x86/boot/bzImage shift_="" checklog=""
+while getopts m:k:s:l:h o; do
+	case $o in
+	m) modes=$OPTARG ;;
+	k) kernel=$OPTARG ;;
+	s) shift_=$OPTARG ;;
+	l) checklog=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[ $OPTIND -gt $# ] || usage
+
+res=$BUILD/results/nvme
+mkdir -p "$res"
+qboot=/usr/share/qemu/qboot.rom
+
+# What fails a mode in the kernel log, besides scripts/kernel-warnings.py
+# (grep -E; the formats are 6.12's).
+# IOMMU faults: VT-d (dmar.c: 'DRHD: handling fault status reg', '[DMA Read
+# NO_PASID] Request device [..] fault addr'), AMD (iommu.c: 'Event logged
+# [IO_PAGE_FAULT ...]' and the other events), virtio-iommu ('page fault from
+# EP 8 at 0x...').
+IOMMU_FAULT='DMAR: DRHD: handling fault|DMAR: \[[^]]*\] Request device|\[fault reason 0x|AMD-Vi: Event logged|Event logged \[|IO_PAGE_FAULT| fault from EP [0-9]+'
+# I/O errors: the block layer ('I/O error, dev nvme1n1, sector ...',
+# 'critical medium error, dev ...'), the nvme core ('nvme1n1: Write(0x1) @
+# LBA ..., Invalid Field in Command (sct 0x0 / sc 0x2)'), buffer heads, ext4.
+IO_ERROR='I/O error|blk_update_request|critical [a-z ]*error|error, dev [a-z0-9]+, sector|\(sct 0x[0-9a-f]+ / sc 0x|EXT4-fs error|JBD2: .*error'
+# A stall: commands time out ('I/O tag 5 (1005) opcode 0x1 (Write) QID 2
+# timeout, aborting ...') and the controller is reset.  Rerun once.
+STALL='I/O tag [0-9]+ .*timeout|resetting controller|reset controller|controller is down; will reset|Abort status'
+
+# The modes table, as NAME|EXPECT|DEVICES|CMDLINE lines (as in run.sh).
+mode_lines() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*|[[:space:]]*/|/g' \
+		"$TOP/configs/modes"
+}
+
+# Sets p f s (counts), status, problems (a list) and stall (1 when the
+# boot in LOG timed out NVMe commands) for the boot in LOG; writes the
+# problems to LOG's .problems file.
+check() { # LOG
+	local log=$1 line n
+	problems=() stall=0
+	p=$(grep -c '^nvme-test: ok ' "$log" || true)
+	f=$(grep -c '^nvme-test: FAIL ' "$log" || true)
+	s=$(grep -c '^nvme-test: SKIP ' "$log" || true)
+	if [ "$f" != 0 ]; then
+		problems+=("FAILED: $(sed -n 's/^nvme-test: FAIL \([^ ]*\).*/\1/p' "$log" | paste -sd' ')")
+	fi
+	# The guest's own count, on its last line, must match the lines
+	# counted (a kernel message cut into a result line would hide it).
+	line=$(tr -d '\r' <"$log" | sed -n 's/^nvme-test: done: //p' | tail -n1)
+	if [ -z "$line" ]; then
+		if grep -q '^nvme-test: ' "$log"; then
+			problems+=("the guest did not finish")
+		else
+			problems+=("did not boot")
+		fi
+	elif [ "$line" != "$p ok, $f failed, $s skipped" ]; then
+		problems+=("the guest counted $line, the log shows $p/$f/$s")
+	fi
+	if line=$(grep -m1 -E "$STALL" "$log"); then
+		stall=1
+		problems+=("NVMe stall: $(tr -d '\r' <<<"$line")")
+	fi
+	if line=$(grep -m1 -E "$IOMMU_FAULT" "$log"); then
+		problems+=("IOMMU fault: $(tr -d '\r' <<<"$line")")
+	fi
+	if line=$(grep -m1 -E "$IO_ERROR" "$log"); then
+		problems+=("I/O error: $(tr -d '\r' <<<"$line")")
+	fi
+	# Any warning, oops or panic (no test here provokes one).
+	if ! line=$(python3 "$TOP/scripts/kernel-warnings.py" "$log"); then
+		problems+=("kernel: ${line%%$'\n'*}")
+	fi
+	# Each problem but the FAIL lines (counted already) fails one more test.
+	n=${#problems[@]}
+	[ "$f" = 0 ] || n=$((n - 1))
+	f=$((f + n))
+	status=ok
+	[ ${#problems[@]} = 0 ] || status=${problems[0]:0:90}
+	[ ${#problems[@]} -le 1 ] || status+=" (+$((${#problems[@]} - 1)) more)"
+	: >"${log%.log}.problems"
+	[ ${#problems[@]} = 0 ] || printf '%s\n' "${problems[@]}" >"${log%.log}.problems"
+}
+
+row() { # NAME P F S STATUS SECONDS
+	printf '%-14s %7d %7d %7d  %s (%ds)\n' "$@"
+}
+
+if [ -n "$checklog" ]; then
+	[ -f "$checklog" ] || die "no log $checklog"
+	check "$checklog"
+	row "$(basename "$checklog" .log)" "$p" "$f" "$s" "$status" 0
+	exit $((f > 0))
+fi
+
+rm -f "$res/totals"	# written when every mode has run
+[ -f "$kernel" ] || die "no kernel at $kernel: run 'make build' first"
+[ -f "$qboot" ] || die "$qboot missing: run scripts/deps.sh"
+for t in fio mke2fs cpio gcc; do
+	command -v $t >/dev/null || die "$t missing: run scripts/deps.sh"
+done
+
+# The initramfs: busybox, fio and mke2fs (as mkfs.ext4) from the host with
+# every library ldd lists and the loader; uncompressed (unpacking under
+# TCG is slow).  It depends on nothing of the kernel, so it is cached and
+# built again only when this script, lib.sh, fio or mke2fs is newer.
+cpio=$res/initramfs.cpio
+fio=$(command -v fio) mke2fs=$(command -v mke2fs)
+
+# Copy the program BINARY to ROOT/DEST with the libraries it links.
+copy_with_libs() { # BINARY ROOT DEST
+	local f
+	mkdir -p "$2$(dirname "$3")"
+	cp "$1" "$2$3"
+	for f in $(ldd "$1" | grep -o '/[^ ]*'); do
+		mkdir -p "$2$(dirname "$f")"
+		cp -L "$f" "$2$f"
+	done
+}
+
+# The guest's /init.  Prints one line per test, 'nvme-test: ok PATH/TEST',
+# 'nvme-test: FAIL PATH/TEST (why)' or 'nvme-test: SKIP ...', then
+# 'nvme-test: done: N ok, N failed, N skipped', and waits to be stopped (no
+# power-off: under virtio-iommu the NVMe shutdown waits out a timeout).
+write_init() { # FILE
+	cat >"$1" <<'EOF'
+#!/bin/sh
+# fio: bytes per job for each block size (both queue depths); the
+# misaligned job's buffers start 1536 bytes (3 x 512) into a page.
+fio_size() { # BS
+	case $1 in 4k) echo 32m ;; 128k) echo 128m ;; 1m) echo 192m ;; esac
+}
+MISALIGNED=128m ALIGN=1536
+# ext4: random files written besides the initramfs's own binaries
+RANDOM_MB=8
+
+export PATH=/bin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mdev -s				# no devtmpfs in the test kernel
+mkdir -p /mnt /etc
+ln -sf /proc/mounts /etc/mtab
+cd /tmp || exit
+
+ok=0 failed=0 skipped=0
+read -r last _ </proc/uptime
+result() { # ok|FAIL|SKIP NAME [WHY]
+	# with the seconds of guest uptime it took (under -icount these
+	# are guest seconds: an idle guest skips ahead)
+	read -r up _ </proc/uptime
+	echo "nvme-test: $1 $2${3:+ ($3)} [$((${up%.*} - ${last%.*})) s]"
+	last=$up
+	case $1 in
+	ok) ok=$((ok + 1)) ;;
+	FAIL) failed=$((failed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)) ;;
+	esac
+}
+finish() {
+	echo "nvme-test: done: $ok ok, $failed failed, $skipped skipped"
+	while :; do sleep 1000; done
+}
+# Run CMD...; on failure print its output and fail the test NAME.
+step() { # NAME CMD...
+	t=$1
+	shift
+	"$@" >/tmp/out 2>&1 && return
+	sed 's/^/    /' /tmp/out
+	result FAIL "$t" "$*"
+	return 1
+}
+
+# The disk: the namespace of the controller with serial io0.
+dev=
+for b in /sys/block/nvme*; do
+	read -r sn <"$b/device/serial" && [ "$sn" = io0 ] && dev=/dev/${b##*/}
+done
+if [ -z "$dev" ] || [ ! -b "$dev" ]; then
+	result FAIL setup "no disk with serial io0"
+	finish
+fi
+sys=/sys/block/${dev#/dev/}
+echo "nvme-test: disk $dev: $(cat "$sys/queue/logical_block_size") B blocks," \
+	"max request $(cat "$sys/queue/max_hw_sectors_kb") KiB," \
+	"discard up to $(cat "$sys/queue/discard_max_bytes") B"
+
+# fio's job table without System V IPC: see write_shm_shim.
+[ -d /proc/sysvipc ] || export LD_PRELOAD=/usr/lib/fio-shm.so
+# io_uring when this kernel allows it, else libaio.
+eng=libaio
+fio --thread --name=probe --filename="$dev" --readonly --rw=read --bs=4k \
+	--size=4k --direct=1 --ioengine=io_uring >/tmp/out 2>&1 && eng=io_uring
+[ $eng = io_uring ] || sed 's/^/    /' /tmp/out
+echo "nvme-test: ioengine $eng"
+
+# fio random writes, then reads verified against crc32c and fio's header
+# (offset, length, the job's seed: --randseed differs per path and job, so
+# data a dropped write left behind does not verify).
+fio_job() { # NAME FIO-OPTION...
+	n=$1
+	shift
+	seed=$((seed + 1))
+	if fio --thread --name="$n" --filename="$dev" --direct=1 --ioengine=$eng \
+		--rw=randwrite --verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--verify_state_save=0 --randseed=$seed "$@" >/tmp/out 2>&1; then
+		grep -E '^ +(READ|WRITE): ' /tmp/out
+		result ok "$path/$n"
+	else
+		sed 's/^/    /' /tmp/out
+		result FAIL "$path/$n" "fio failed"
+	fi
+}
+
+# Sets dreq, dsec: discard requests and sectors the disk completed so far.
+discards() {
+	read -r _ _ _ _ _ _ _ _ _ _ _ dreq _ dsec _ <"$sys/stat"
+}
+
+# An ext4 round trip: mkfs (discarding the disk, then zeroing the journal:
+# Write Zeroes), copy the binaries and fresh random files, sync, unmount,
+# drop the caches, mount again, compare; then delete with online discard
+# and fstrim.  A disk that offers discard must have had some.
+fs_test() {
+	t=$path/ext4
+	discards
+	dreq0=$dreq dsec0=$dsec
+	rm -rf /tmp/data
+	mkdir -p /tmp/data/rand
+	cp -a /bin/busybox /usr/bin/fio /usr/sbin/mke2fs /lib /tmp/data/
+	dd if=/dev/urandom of=/tmp/data/rand/big bs=1M count=$RANDOM_MB 2>/dev/null
+	for n in 1 511 4097 65537 1000003; do
+		head -c $n /dev/urandom >/tmp/data/rand/$n
+	done
+	(cd /tmp/data && find . -type f -exec sha256sum {} +) >/tmp/sums
+	step "$t" mkfs.ext4 -q -F "$dev" || return
+	step "$t" mount -t ext4 -o discard "$dev" /mnt || return
+	if step "$t" cp -a /tmp/data /mnt/ && step "$t" sync &&
+		step "$t" umount /mnt && step "$t" sh -c 'echo 3 >/proc/sys/vm/drop_caches' &&
+		step "$t" mount -t ext4 -o discard "$dev" /mnt &&
+		step "$t" sh -c 'cd /mnt/data && sha256sum -c /tmp/sums' &&
+		step "$t" rm -rf /mnt/data/lib && step "$t" sync &&
+		step "$t" fstrim /mnt && step "$t" umount /mnt; then
+		discards
+		echo "    ext4: $((dreq - dreq0)) discard requests, $((dsec - dsec0)) sectors"
+		if [ "$(cat "$sys/queue/discard_max_bytes")" != 0 ] && [ "$dreq" = "$dreq0" ]; then
+			result FAIL "$t" "no discard reached the disk"
+		else
+			result ok "$t"
+		fi
+	fi
+	grep -q ' /mnt ' /proc/mounts && umount /mnt
+	rm -rf /tmp/data
+}
+
+# The data-mapping paths of nvme-pci: the scatterlist ('sg', dma_iter=N)
+# and the block layer's DMA iterator ('iter', dma_iter=Y) where the kernel
+# has it.
+param=/sys/module/nvme/parameters/dma_iter
+if [ -e $param ]; then
+	paths="sg iter"
+else
+	paths=sg
+	result SKIP "iter/*" "no $param"
+fi
+for path in $paths; do
+	case $path in sg) v=N seed=1000 ;; iter) v=Y seed=2000 ;; esac
+	if [ -e $param ] && ! { echo "$v" >$param && [ "$(cat $param)" = "$v" ]; }; then
+		result FAIL "$path/setup" "cannot set $param to $v"
+		continue
+	fi
+	for bs in 4k 128k 1m; do
+		for qd in 1 32; do
+			fio_job "fio-$bs-qd$qd" --bs=$bs --iodepth=$qd --size="$(fio_size $bs)"
+		done
+	done
+	fio_job fio-misaligned --bsrange=512-256k --iodepth=8 \
+		--iomem_align=$ALIGN --size=$MISALIGNED
+	fs_test
+done
+finish
+EOF
+	chmod +x "$1"
+}
+
+# fio takes its job table from System V shared memory, even with --thread,
+# and the test kernel has no CONFIG_SYSVIPC: where there is none, the
+# guest preloads these, which give it anonymous shared mappings instead
+# (visible to fio's children too).
+write_shm_shim() { # FILE.c
+	cat >"$1" <<'EOF'
+#include <errno.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+
+static struct { void *p; size_t size; } seg[64];
+static int nseg;
+
+int shmget(key_t key, size_t size, int flags)
+{
+	void *p;
+
+	(void)key; (void)flags;
+	if (nseg == (int)(sizeof(seg) / sizeof(seg[0]))) {
+		errno = ENOSPC;
+		return -1;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return -1;
+	}
+	seg[nseg].p = p;
+	seg[nseg].size = size;
+	return nseg++;
+}
+
+void *shmat(int id, const void *addr, int flags)
+{
+	(void)addr; (void)flags;
+	if (id < 0 || id >= nseg) {
+		errno = EINVAL;
+		return (void *)-1;
+	}
+	return seg[id].p;
+}
+
+int shmdt(const void *addr)
+{
+	(void)addr;
+	return 0;
+}
+
+/* IPC_RMID and the rest: the mappings live as long as the process. */
+int shmctl(int id, int cmd, struct shmid_ds *buf)
+{
+	(void)cmd; (void)buf;
+	if (id < 0 || id >= nseg) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+EOF
+}
+
+fresh=1
+[ -s "$cpio" ] || fresh=0
+for f in "$0" "$TOP/scripts/lib.sh" "$fio" "$mke2fs"; do
+	[ "$f" -nt "$cpio" ] && fresh=0
+done
+if [ $fresh = 0 ]; then
+	msg "building the initramfs ($cpio)"
+	root=$res/initramfs
+	initramfs_skeleton "$root"
+	copy_with_libs "$fio" "$root" /usr/bin/fio
+	copy_with_libs "$mke2fs" "$root" /usr/sbin/mke2fs
+	ln -s mke2fs "$root/usr/sbin/mkfs.ext4"
+	mkdir -p "$root/etc"
+	cp /etc/mke2fs.conf "$root/etc/"
+	write_shm_shim "$res/shm.c"
+	mkdir -p "$root/usr/lib"
+	gcc -O2 -Wall -Wextra -shared -fPIC -o "$root/usr/lib/fio-shm.so" "$res/shm.c" ||
+		die "cannot build the shm shim"
+	rm -f "$res/shm.c"
+	write_init "$root/init"
+	initramfs_pack "$root" "$cpio.tmp"
+	mv "$cpio.tmp" "$cpio"
+	rm -rf "$root"
+fi
+
+# The boot: run.sh's machine, devices and command line (the modes table,
+# the '# qemu:' line of configs/kunit.config, edu and the CMB controller),
+# KUnit off, plus the disk's controller on pcie.0 (amd-iommu in QEMU 7.2
+# breaks NVMe behind a port).
+# Plain TCG, no -icount, unless -s: nothing here waits on the edu device's
+# timers (what -icount is for in run.sh); multi-threaded TCG runs the two
+# vCPUs at once (submissions and completions race on two CPUs for real;
+# -icount runs them in turns on one host thread); wall times are steadier
+# (30-40 s a boot with one path, 60-70 s with two, on 2 cores; 36-99 s for
+# one path with -icount shift=auto); and -icount stalls NVMe: 1 boot in 17
+# (none/passthrough; mkfs's Write Zeroes timed out, the controller was
+# reset), against none in about 50 boots without it (2026-12-04).
+EDU="-device edu,dma_mask=0xffffffffffffffff"
+NVME="-device nvme,serial=p2p0,cmb_size_mb=16"
+SWITCH="-device pcie-root-port,id=rp0,chassis=1,slot=1
+	-device x3130-upstream,id=up0,bus=rp0
+	-device xio3130-downstream,id=dn0,bus=up0,chassis=2,slot=0
+	-device xio3130-downstream,id=dn1,bus=up0,chassis=3,slot=0
+	$EDU,bus=dn0 $NVME,bus=dn1"
+read -ra extra <<<"$(sed -n 's/^# qemu: *//p' "$TOP/configs/kunit.config")"
+icount=()
+[ -z "$shift_" ] || icount=(-icount "shift=$shift_,sleep=off")
+# The disk, on tmpfs (256 MiB, sparse), made anew for each boot.  A guest
+# still running when the script ends (interrupted) is stopped.
+img=/dev/shm/nvme-sh-$$.img qemu=""
+trap '[ -z "$qemu" ] || kill "$qemu" 2>/dev/null; rm -f "$img"' EXIT
+trap 'exit 130' INT TERM
+
+boot() { # NAME EXPECT DEVICES CMDLINE
+	local name=$1 expect=$2 devices=$3 cmdline=$4 log=$res/$1.log
+	local append="console=ttyS0 panic=-1 edu_kunit.expect=$expect nvme.use_cmb_sqes=0 spec_rstack_overflow=off kunit.enable=0 $cmdline"
+	case " $devices " in
+	*" @switch "*) devices=${devices/@switch/$SWITCH} ;;
+	*) devices+=" $EDU $NVME" ;;
+	esac
+	rm -f "$log" "$img"	# an old log would look finished at once
+	truncate -s 256M "$img"
+	# shellcheck disable=SC2086 # $devices is a list of QEMU arguments
+	qemu-system-x86_64 -M q35 -m 1G -nodefaults -nographic \
+		-no-reboot -serial stdio -bios "$qboot" \
+		"${icount[@]}" -kernel "$kernel" -initrd "$cpio" -append "$append" \
+		"${extra[@]}" $devices \
+		-drive "file=$img,if=none,id=d0,format=raw" -device nvme,serial=io0,drive=d0 \
+		</dev/null >"$log" 2>&1 &
+	qemu=$!
+	stop_guest_when "$qemu" 600 "$log" grep -qs '^nvme-test: done' "$log"
+	qemu=""
+	rm -f "$img"
+}
+
+printf '%-14s %7s %7s %7s  %s\n' mode passed failed skipped status
+tp=0 tf=0 ts=0 rc=0 reruns=()
+IFS=, read -ra want <<<"$modes"
+for m in "${want[@]}"; do
+	line=$(mode_lines | grep "^$m|") || die "no mode '$m' in configs/modes"
+	IFS='|' read -r name expect devices cmdline <<<"$line"
+	start=$SECONDS
+	rm -f "$res/$name".stall.{log,problems}
+	boot "$name" "$expect" "$devices" "$cmdline"
+	check "$res/$name.log"
+	# A stall is rerun once; its log is kept, and the row says so.
+	if [ $stall = 1 ]; then
+		mv "$res/$name.log" "$res/$name.stall.log"
+		mv "$res/$name.problems" "$res/$name.stall.problems"
+		reruns+=("$name")
+		boot "$name" "$expect" "$devices" "$cmdline"
+		check "$res/$name.log"
+		status+=", rerun after a stall ($name.stall.log)"
+	fi
+	[ "$f" = 0 ] || rc=1
+	row "$name" "$p" "$f" "$s" "$status" $((SECONDS - start))
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+done
+printf '%-14s %7d %7d %7d\n' total "$tp" "$tf" "$ts"
+echo "$tp $tf $ts" >"$res/totals"
+echo "reruns after a stall: ${#reruns[@]}${reruns[*]:+ (${reruns[*]})}"
+exit $rc
