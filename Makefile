@@ -28,7 +28,7 @@ run: ## boot the last build, no rebuild: MODE=vtd-strict FILTER='dma_map_edu*'
 	@$(S)/run.sh -c kunit $(if $(MODE),-m $(MODE)) $(if $(FILTER),-f '$(FILTER)') \
 		$(if $(SHIFT),-s $(SHIFT))
 
-bench: build ## the DMA map benchmark per IOMMU mode: one table of ratios (no test)
+bench: build ## the DMA map and NVMe benchmarks per IOMMU mode: tables of ratios (no test)
 	@$(S)/bench.sh $(if $(MODE),-m $(MODE))
 
 nvme: build ## fio and an ext4 round trip on an NVMe disk in every IOMMU mode: MODE=

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: scripts/bench.sh [-m MODE[,MODE...]] [-n N[,N...]] [-s SECONDS] [-i SHIFT]
+# usage: scripts/bench.sh [-m MODE[,MODE...]] [-n N[,N...]] [-s SECONDS] [-i SHIFT] [-N]
 # Boots the test kernel (build/out/kunit, 'make build') with a busybox
 # initramfs once per IOMMU mode (default: vtd-strict,vtd-lazy,virtio-iommu,
 # amd,none), binds the DMA map benchmark to the edu device and runs each of
@@ -15,15 +15,20 @@
 # in each mode (their KUnit cases print it, run in the same boot, before
 # the benchmark), beside the 16 bytes of a PFN list plus a DMA address list.
 # Writes build/results/bench/{MODE.log,bench.csv,unlink.txt,memory.csv}, with
-# gnuplot (installed here if missing: gnuplot-nox), bench.svg.  Times are
-# reported, never asserted.
+# gnuplot (installed here if missing: gnuplot-nox), bench.svg.
+# Then the NVMe table (scripts/nvme.sh -b, unless -N): fio through
+# nvme-pci's scatterlist and DMA iterator paths, one boot per mode (with -m,
+# those modes; else all seven of scripts/nvme.sh), under the same shift;
+# build/results/bench/nvme.{txt,csv}.  Times are reported, never asserted.
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,24s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 modes=vtd-strict,vtd-lazy,virtio-iommu,amd,none sizes=1,16,512 secs=1 shift_=3
-while getopts m:n:s:i:h o; do
+nvme=1 nvme_modes=""
+while getopts m:n:s:i:Nh o; do
 	case $o in
-	m) modes=$OPTARG ;;
+	m) modes=$OPTARG nvme_modes=$OPTARG ;;
+	N) nvme=0 ;;
 	n) sizes=$OPTARG ;;
 	s) secs=$OPTARG ;;
 	i) shift_=$OPTARG ;;
@@ -195,4 +200,11 @@ plot "$res/bench.dat" using 3:xtic(stringcolumn(1)."\\n".stringcolumn(2)) \\
 	'' using 6 title "floor: iommu_map_nosync + one sync"
 PLOT
 	[ -s "$res/bench.svg" ] && echo "plot: $res/bench.svg"
+fi
+
+# The NVMe table: the same shift, one boot per mode.
+if [ $nvme = 1 ]; then
+	echo
+	msg "the NVMe benchmark (scripts/nvme.sh -b)"
+	"$TOP/scripts/nvme.sh" -b -s "$shift_" ${nvme_modes:+-m "$nvme_modes"}
 fi
