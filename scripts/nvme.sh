@@ -262,11 +262,7 @@ fio_wrap=
 fio_job() { # NAME FIO-OPTION...
 	if run_fio "$@"; then
 		grep -E '^ +(READ|WRITE): ' /tmp/out
-		used=$(tlb_used)
-		if [ "$used" != "$tlb_base" ]; then
-			sleep 1
-			used=$(tlb_used)
-		fi
+		used=$(tlb_settled "$tlb_base")
 		if [ "$used" = "$tlb_base" ]; then
 			result ok "$path/$n"
 		else
@@ -441,6 +437,17 @@ tlb_used() {
 	if [ -r $tlb ]; then cat $tlb; else echo -; fi
 }
 tlb_base=$(tlb_used)
+# Prints the bounce slots in use once they are back to WANT, or what they
+# are after 5 s.  Every mapping is undone by the time fio has its
+# completions; the wait allows for stragglers (a leak stays).
+tlb_settled() { # WANT
+	i=0 u=$(tlb_used)
+	while [ "$u" != "$1" ] && [ $i -lt 5 ]; do
+		sleep 1
+		i=$((i + 1)) u=$(tlb_used)
+	done
+	echo "$u"
+}
 
 faults_test() {
 	t=$path/faults
@@ -479,14 +486,8 @@ faults_test() {
 		injected="$injected${injected:+, }$a $k"
 		total=$((total + k))
 	done
-	# Every mapping is undone by the time fio has its completions; allow
-	# for stragglers anyway (a leak stays).
 	sync
-	used1=$(tlb_used) i=0
-	while [ "$used1" != "$used0" ] && [ $i -lt 5 ]; do
-		sleep 1
-		used1=$(tlb_used) i=$((i + 1))
-	done
+	used1=$(tlb_settled "$used0")
 	info="$total faults: $injected; swiotlb slots used $used0 before, $used1 after"
 	[ ! -r $dbg/swiotlb/io_tlb_used_hiwater ] ||
 		info="$info, at most $(cat $dbg/swiotlb/io_tlb_used_hiwater) of $(cat $dbg/swiotlb/io_tlb_nslabs)"
