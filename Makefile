@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree export build demo run bench nvme debug regress test lint clean distclean
+.PHONY: help deps tree export build demo run bench nvme rxe debug regress test lint clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
-	@echo "  variables: FORCE=1 (tree), MODE=a,b FILTER=glob SHIFT=n (run; MODE, SHIFT: nvme)"
+	@echo "  variables: FORCE=1 (tree), MODE=a,b FILTER=glob SHIFT=n (run; MODE, SHIFT: nvme; MODE: rxe)"
 
 deps: ## install the packages the build and the tests need (root, apt)
 	@$(S)/deps.sh
@@ -33,6 +33,9 @@ bench: build ## the DMA map and NVMe benchmarks per IOMMU mode: tables of ratios
 
 nvme: build ## fio and an ext4 round trip on an NVMe disk in every IOMMU mode: MODE=
 	@$(S)/nvme.sh $(if $(MODE),-m $(MODE)) $(if $(SHIFT),-s $(SHIFT))
+
+rxe: build ## libibverbs and on-demand paging on soft-RoCE (rxe) in QEMU: MODE=
+	@$(S)/rxe.sh $(if $(MODE),-m $(MODE))
 
 debug: tree ## build the debug kernel (configs/debug.config) and boot it in its modes
 	@$(S)/build.sh debug && $(S)/run.sh -c debug

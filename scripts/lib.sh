@@ -59,6 +59,19 @@ initramfs_skeleton() { # DIR
 	done
 }
 
+# Copy the program or library BINARY to ROOT/DEST (a path in the guest)
+# with every library ldd lists and the loader (what it dlopens, the
+# caller copies).
+copy_with_libs() { # BINARY ROOT DEST
+	local f
+	mkdir -p "$2$(dirname "$3")"
+	cp "$1" "$2$3"
+	for f in $(ldd "$1" | grep -o '/[^ ]*'); do
+		mkdir -p "$2$(dirname "$f")"
+		cp -L "$f" "$2$f"
+	done
+}
+
 # Pack the initramfs root DIR into the cpio archive FILE.
 initramfs_pack() { # DIR FILE
 	(cd "$1" && find . | cpio -o -H newc --quiet) >"$2"

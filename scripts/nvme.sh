@@ -149,17 +149,6 @@ done
 cpio=$res/initramfs.cpio
 fio=$(command -v fio) mke2fs=$(command -v mke2fs)
 
-# Copy the program BINARY to ROOT/DEST with the libraries it links.
-copy_with_libs() { # BINARY ROOT DEST
-	local f
-	mkdir -p "$2$(dirname "$3")"
-	cp "$1" "$2$3"
-	for f in $(ldd "$1" | grep -o '/[^ ]*'); do
-		mkdir -p "$2$(dirname "$f")"
-		cp -L "$f" "$2$f"
-	done
-}
-
 # The guest's /init.  Prints one line per test, 'nvme-test: ok PATH/TEST',
 # 'nvme-test: FAIL PATH/TEST (why)' or 'nvme-test: SKIP ...', then
 # 'nvme-test: done: N ok, N failed, N skipped', and waits to be stopped (no

@@ -67,18 +67,6 @@ selftests() { # TREE OUT DEST
 	rm -rf "$inc"
 }
 
-# fio is Debian's: copy it with the libraries it links.  (It runs with
-# --thread: the kernel has no System V shared memory.)
-copy_with_libs() { # BINARY ROOT
-	local f
-	mkdir -p "$2/bin"
-	cp "$1" "$2/bin/"
-	for f in $(ldd "$1" | grep -o '/[^ ]*'); do
-		mkdir -p "$2$(dirname "$f")"
-		cp -L "$f" "$2$f"
-	done
-}
-
 # Runs the user-space tests; each section's TAP is framed so that
 # regress-results.py can tell them apart.  The kernel passes the unknown
 # parameter regress_mode= to init in its environment: 'none' runs every
@@ -168,7 +156,9 @@ for t in $trees; do
 	initramfs_skeleton "$root"
 	selftests "${tree[$t]}" "$(out "$t")" "$root/bin" ||
 		die "cannot build the selftests of $t"
-	copy_with_libs "$(command -v fio)" "$root"
+	# fio is Debian's, with the libraries it links (copy_with_libs, lib.sh).
+	# It runs with --thread: the kernel has no System V shared memory.
+	copy_with_libs "$(command -v fio)" "$root" /bin/fio
 	write_init "$root/init"
 	initramfs_pack "$root" "$res/$t.cpio"
 	rm -rf "$root"
