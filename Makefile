@@ -2,12 +2,14 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree export build demo run bench nvme rxe debug regress test lint clean distclean
+.PHONY: help deps tree export build demo run bench nvme rxe debug regress test lint docs check-series mbox \
+	clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
 	@echo "  variables: FORCE=1 (tree), MODE=a,b FILTER=glob SHIFT=n (run; MODE, SHIFT: nvme; MODE: rxe)"
+	@echo "             BUDGET=seconds (check-series: build rows until then)"
 
 deps: ## install the packages the build and the tests need (root, apt)
 	@$(S)/deps.sh
@@ -45,6 +47,15 @@ regress: tree ## the kernel's own tests on the base tree and on the series, comp
 
 lint: ## checkpatch, sparse, W=1 and kernel-doc against the base
 	@$(S)/lint.sh
+
+docs: tree ## htmldocs of the books the series touches (core-api, mm), base vs series
+	@$(S)/docs.sh
+
+check-series: tree ## every patch in order: git am, checkpatch, builds, new warnings (BUDGET=s)
+	@$(S)/check-series.sh $(if $(BUDGET),-b $(BUDGET))
+
+mbox: tree ## the series as one mbox for git send-email / git am: build/series.mbox
+	@$(S)/mbox.sh
 
 test: build ## every test and lint, in every IOMMU mode (README's test command)
 	@$(S)/test.sh

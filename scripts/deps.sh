@@ -2,15 +2,18 @@
 # usage: scripts/deps.sh
 # Installs (as root, with apt-get) what building and testing the series
 # needs: the pinned base tree package, the kernel build tools, QEMU, and
-# what goes into the test initramfs (busybox, fio, libibverbs and rxe).
+# what goes into the test initramfs (busybox, fio, libibverbs and rxe,
+# the libraries of pyverbs), and Sphinx for the documentation check.
 # Does nothing when everything is already installed.
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 0 ] || { sed -n '2,5s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 0 ] || { sed -n '2,6s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 PKGS=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
       xz-utils ccache sparse codespell python3 qemu-system-x86
       busybox-static python3-ply python3-git fio e2fsprogs
-      ibverbs-utils ibverbs-providers libibverbs-dev iproute2)
+      ibverbs-utils ibverbs-providers libibverbs-dev iproute2
+      librdmacm1 libpython3.11	# for rxe.sh -P (its pyverbs is not installed)
+      python3-sphinx)		# for docs.sh (make htmldocs)
 
 installed() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null; }
 

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # usage: scripts/lint.sh
-# Lints the series against the base tree:
-#  - scripts/checkpatch.pl --strict --codespell on every patch of the series,
-#    and get_maintainer.pl on every file a patch adds;
+# Lints the series as a whole against the base tree (checkpatch and the
+# MAINTAINERS check run per patch in scripts/check-series.sh):
 #  - sparse (C=2) and W=1 on every C file the series touches, compiled with
 #    the debug kernel's configuration (configs/kunit.config and debug.config)
 #    in the series tree and in a base worktree (build/linux-base): warnings
@@ -12,7 +11,7 @@
 # Prints one line per check and writes 'PASSED FAILED 0' to
 # build/results/lint/totals.  Exits non-zero when a check fails.
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 0 ] || { sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 0 ] || { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 need_tree
 base=$(base_rev)
 res=$BUILD/results/lint
@@ -29,24 +28,6 @@ check() { # NAME OUTPUT-FILE: passes when the file is empty
 		printf 'ok    %s\n' "$1"
 	fi
 }
-
-# checkpatch, per patch.  Its FILE_PATH_CHANGES warning only asks whether
-# MAINTAINERS needs updating for a new file; answer it instead: every file
-# a patch adds must belong to a MAINTAINERS section other than THE REST.
-while read -r p; do
-	# Debian's python3 first: checkpatch runs it for codespell and
-	# spdxcheck.py (python3-ply, python3-git).
-	(cd "$TREE" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --codespell --no-summary \
-		--quiet --show-types --ignore FILE_PATH_CHANGES "$PATCHES/$p") >"$res/checkpatch.out" 2>&1 || true
-	check "checkpatch --strict: $p" "$res/checkpatch.out"
-	: >"$res/maintainers.out"
-	for f in $(sed -n 's/^ create mode [0-9]* //p' "$PATCHES/$p"); do
-		(cd "$TREE" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-			--sections -f "$f" 2>/dev/null) | grep -v '^[A-Z]:' | grep -v '^$' |
-			grep -qvx 'THE REST' || echo "$f: in no MAINTAINERS section" >>"$res/maintainers.out"
-	done
-	check "MAINTAINERS covers the new files: $p" "$res/maintainers.out"
-done < <(grep -v '^[[:space:]]*\(#\|$\)' "$PATCHES/series")
 
 mapfile -t cfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c' ':!tools/')
 mapfile -t ufiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- 'tools/*.c')

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: scripts/rxe.sh [-k KERNEL] [-m MODE] [-x odp|refused] [-s SHIFT] [-l LOG]
+# usage: scripts/rxe.sh [-k KERNEL] [-m MODE] [-x odp|refused] [-P] [-s SHIFT] [-l LOG]
 # RDMA on-demand paging on soft-RoCE (rxe), from user space: boots the test
 # kernel (default build/out/kunit/arch/x86/boot/bzImage; KUnit off) in the
 # mode MODE of configs/modes (default none; its devices and command line,
@@ -21,6 +21,16 @@
 #     controls pass, and ibv_devinfo shows no ODP, ibv_rc_pingpong -o and
 #     -O, ibv_srq_pingpong -o and odp.c's ODP registration are refused.
 # A boot fails on a FAIL line, an unfinished boot or any kernel warning.
+#   -P         also run rdma-core's tests/test_odp.py through pyverbs, last
+#              (scripts/rxe/pyverbs_odp.py: a line per test; python3.11
+#              and Debian's python3-pyverbs, downloaded into build/debs and
+#              unpacked, not installed, in a second cached initramfs,
+#              initramfs-pyverbs.cpio).  -x odp: 7 tests pass, the 10
+#              others skip, each for a known reason only (no implicit ODP
+#              and no advise_mr in rxe, no 2 MiB huge pages in the test
+#              kernel, no XRC in rxe); -x refused: every test skips with
+#              'No ODP caps' (or the huge page or XRC reason), and a pass
+#              is a FAIL.  Another skip reason is a FAIL in both.
 #   -s SHIFT   boot under -icount shift=SHIFT,sleep=off (default: plain TCG,
 #              both vCPUs at once; under -icount the zap-race case stalled
 #              the guest in 3 boots of 6: RCU stalls, 10 s without a
@@ -32,13 +42,14 @@
 . "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,/^# shellcheck/{/^# shellcheck/d;s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
-mode=none expect=odp shift_="" checklog=""
+mode=none expect=odp shift_="" checklog="" pyverbs=""
 kernel=$(outdir kunit)/arch/x86/boot/bzImage
-while getopts k:m:x:s:l:h o; do
+while getopts k:m:x:Ps:l:h o; do
 	case $o in
 	k) kernel=$OPTARG ;;
 	m) mode=$OPTARG ;;
 	x) expect=$OPTARG ;;
+	P) pyverbs=1 ;;
 	s) shift_=$OPTARG ;;
 	l) checklog=$OPTARG ;;
 	*) usage ;;
@@ -54,6 +65,9 @@ qboot=/usr/share/qemu/qboot.rom
 provider=/usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav34.so
 driver=/etc/libibverbs.d/rxe.driver
 tools=(ibv_devinfo ibv_rc_pingpong ibv_srq_pingpong ibv_ud_pingpong ip rdma)
+# -P: the guest's python (the one pyverbs is built for) and the wrapper
+python=/usr/bin/python3.11
+pyverbs_py=$TOP/scripts/rxe/pyverbs_odp.py
 
 # Sets p f s (counts), status and problems for the boot in LOG; writes the
 # problems to LOG's .problems file.
@@ -77,6 +91,9 @@ check() { # LOG
 		fi
 	elif [ "$line" != "$p ok, $f failed, $s skipped" ]; then
 		problems+=("the guest counted $line, the log shows $p/$f/$s")
+	fi
+	if [ -n "$pyverbs" ] && ! grep -q '^rxe-test: [a-zA-Z]* pyverbs/' "$log"; then
+		problems+=("-P: no result of rdma-core's test_odp.py")
 	fi
 	# Any warning, oops or panic (no test here provokes one).
 	if ! line=$(python3 "$TOP/scripts/kernel-warnings.py" "$log"); then
@@ -124,9 +141,9 @@ done
 write_init() { # FILE
 	cat >"$1" <<'EOF'
 #!/bin/sh
-# seconds a pingpong end, an odp.c case may take
-# (busybox timeout: exit 143 when it had to kill)
-PP_TIMEOUT=120 ODP_TIMEOUT=180
+# seconds a pingpong end, an odp.c case, rdma-core's test_odp.py (-P)
+# may take (busybox timeout: exit 143 when it had to kill)
+PP_TIMEOUT=120 ODP_TIMEOUT=180 PY_TIMEOUT=600
 # exchanges per pingpong (srq: per QP, 16 QPs)
 PP_ITERS=200 SRQ_ITERS=20
 # what rxe0 gets: the address on veth0, and its IPv4-mapped GID's tail
@@ -339,6 +356,34 @@ odp_case() { # NAME ARG...
 	fi
 }
 
+# -P (only its initramfs has /opt/rdma-core): rdma-core's tests/test_odp.py
+# through pyverbs.  pyverbs_odp.py judges each test against $expect and
+# prints its rxe-test line as the test ends (through a FIFO: they reach the
+# console as they come); here they are counted.
+pyverbs_odp() {
+	[ -f /opt/rdma-core/pyverbs_odp.py ] || return 0
+	rm -f /tmp/pyverbs.fifo
+	mkfifo /tmp/pyverbs.fifo
+	HOME=/tmp timeout $PY_TIMEOUT python3 -u /opt/rdma-core/pyverbs_odp.py \
+		"$expect" /opt/rdma-core/tests/run_tests.py --dev rxe0 \
+		--gid "$gidx" test_odp >/tmp/pyverbs.fifo 2>/tmp/pyverbs.err &
+	pid=$!
+	while IFS= read -r l; do
+		case $l in
+		"rxe-test: ok "*) ok=$((ok + 1)) ;;
+		"rxe-test: FAIL "*) failed=$((failed + 1)) ;;
+		"rxe-test: SKIP "*) skipped=$((skipped + 1)) ;;
+		*) l="    $l" ;;
+		esac
+		echo "$l"
+	done </tmp/pyverbs.fifo
+	wait $pid
+	rc=$?
+	sed -e '/^$/d' -e 's/^/    /' /tmp/pyverbs.err
+	read -r last _ </proc/uptime
+	[ $rc = 0 ] || result FAIL pyverbs/run "exit $rc (143: timed out)"
+}
+
 PP="-n $PP_ITERS -c -e"
 devinfo_test
 pingpong control/rc_pingpong ibv_rc_pingpong $PP
@@ -362,27 +407,110 @@ else
 	refused refused/rc_pingpong-O "isn't ODP capable|support implicit ODP" ibv_rc_pingpong -O
 	odp_case refused/odp-mr -r
 fi
+pyverbs_odp
 finish
 EOF
 	chmod +x "$1"
 }
 
+# -P: python3-pyverbs at the version of the installed libibverbs1,
+# downloaded with apt-get into build/debs (not installed: it depends on
+# rdma-core, its services and udev).  Prints the .deb's path.
+pyverbs_deb() {
+	local ver dir=$BUILD/debs deb get
+	# shellcheck disable=SC2016 # a dpkg-query format, not a variable
+	ver=$(dpkg-query -W -f='${Version}' libibverbs1) ||
+		die "libibverbs1 missing: run scripts/deps.sh"
+	deb=$dir/python3-pyverbs_${ver//:/%3a}_amd64.deb
+	[ -s "$deb" ] && { printf '%s\n' "$deb"; return; }
+	mkdir -p "$dir"
+	msg "apt-get download python3-pyverbs=$ver (into $dir)"
+	# (as root: into a folder the _apt user may not write to)
+	get=(apt-get download -qq -o APT::Sandbox::User=root "python3-pyverbs=$ver")
+	(cd "$dir" && "${get[@]}" >&2) ||
+		{ apt-get update -q >/dev/null && (cd "$dir" && "${get[@]}" >&2); } ||
+		die "cannot download python3-pyverbs=$ver"
+	[ -s "$deb" ] || die "apt-get download made no $deb"
+	touch "$deb"	# newer than the initramfs it is not in yet
+	printf '%s\n' "$deb"
+}
+
+# -P: what the tests never import, left out of the guest's python3.11
+# (top-level names of its standard library, then of lib-dynload/).
+py_skip=(config-3.11-x86_64-linux-gnu test idlelib tkinter turtledemo
+	lib2to3 pydoc_data distutils ensurepip venv site-packages asyncio email
+	xml http xmlrpc html wsgiref sqlite3 dbm curses concurrent tomllib)
+dynload_skip=('_test*' _ctypes_test '_xx*' 'xxlimited*' _sqlite3 _dbm
+	_gdbm '_curses*' readline nis ossaudiodev audioop '_codecs_*' _crypt
+	_ssl _hashlib _tkinter _asyncio)
+
+# -P: add to the initramfs root ROOT python3.11 and its standard library
+# (less the above), pyverbs and rdma-core's tests/ from the .deb DEB (in
+# /opt/rdma-core/tests, gunzipped: Debian ships them as documentation),
+# the libraries of every extension module, pyverbs_odp.py, and the
+# bytecode of what is not in the standard library.
+add_pyverbs() { # ROOT DEB
+	local root=$1 py=/usr/lib/python3.11 dist=/usr/lib/python3/dist-packages
+	local x=$res/python3-pyverbs d ex=()
+	copy_with_libs "$python" "$root" /usr/bin/python3.11
+	ln -s python3.11 "$root/usr/bin/python3"
+	for d in "${py_skip[@]}"; do ex+=(--exclude="/$d"); done
+	for d in "${dynload_skip[@]}"; do
+		ex+=(--exclude="/lib-dynload/$d.cpython-*.so")
+	done
+	mkdir -p "$root$py"
+	rsync -aL "${ex[@]}" "$py/" "$root$py/"
+	rm -rf "$x"
+	dpkg -x "$2" "$x"
+	mkdir -p "$root$dist" "$root/opt/rdma-core"
+	cp -a "$x$dist/pyverbs" "$root$dist/"
+	cp -a "$x/usr/share/doc/rdma-core/tests" "$root/opt/rdma-core/"
+	rm -rf "$x"
+	gunzip "$root"/opt/rdma-core/tests/*.gz
+	cp "$pyverbs_py" "$root/opt/rdma-core/"
+	find "$root$py/lib-dynload" "$root$dist/pyverbs" -name '*.so' \
+		-exec ldd {} + >"$res/ldd.out"
+	! grep 'not found' "$res/ldd.out" >&2 ||
+		die "-P: libraries missing on the host: run scripts/deps.sh"
+	grep '^[[:space:]]' "$res/ldd.out" | grep -o '/[^ ]*' | sort -u |
+		while IFS= read -r l; do
+			[ -e "$root$l" ] && continue
+			mkdir -p "$root$(dirname "$l")"
+			cp -L "$l" "$root$l"
+		done
+	rm -f "$res/ldd.out"
+	"$python" -m compileall -q -s "$root" "$root$dist/pyverbs" \
+		"$root/opt/rdma-core" >/dev/null ||
+		die "-P: cannot compile pyverbs and the tests"
+}
+
 # The initramfs: busybox, the tools with the libraries they link, the rxe
-# provider and its driver file, odp.c built here.  Uncompressed; rebuilt
-# when this script, lib.sh, odp.c or a tool is newer.
+# provider and its driver file, odp.c built here; with -P (another file,
+# initramfs-pyverbs.cpio) also what add_pyverbs adds.  Uncompressed;
+# rebuilt when this script, lib.sh, odp.c or a tool is newer (-P: or the
+# .deb, pyverbs_odp.py or python3.11).
 cpio=$res/initramfs.cpio
 odp_c=$TOP/scripts/rxe/odp.c
+inputs=("$0" "$TOP/scripts/lib.sh" "$odp_c" "$provider" "$driver")
+for t in "${tools[@]}"; do
+	inputs+=("$(command -v "$t")")
+done
+if [ -n "$pyverbs" ]; then
+	for t in "$python" rsync dpkg apt-get; do
+		command -v "$t" >/dev/null || die "$t missing: run scripts/deps.sh"
+	done
+	deb=$(pyverbs_deb)
+	cpio=$res/initramfs-pyverbs.cpio
+	inputs+=("$deb" "$pyverbs_py" "$python")
+fi
 fresh=1
 [ -s "$cpio" ] || fresh=0
-for f in "$0" "$TOP/scripts/lib.sh" "$odp_c" "$provider" "$driver"; do
+for f in "${inputs[@]}"; do
 	[ "$f" -nt "$cpio" ] && fresh=0
-done
-for t in "${tools[@]}"; do
-	[ "$(command -v "$t")" -nt "$cpio" ] && fresh=0
 done
 if [ $fresh = 0 ]; then
 	msg "building the initramfs ($cpio)"
-	root=$res/initramfs
+	root=${cpio%.cpio}
 	initramfs_skeleton "$root"
 	for t in "${tools[@]}"; do
 		copy_with_libs "$(command -v "$t")" "$root" "/usr/bin/$t"
@@ -394,6 +522,9 @@ if [ $fresh = 0 ]; then
 		die "cannot build $odp_c"
 	copy_with_libs "$res/odp" "$root" /usr/bin/odp
 	rm -f "$res/odp"
+	if [ -n "$pyverbs" ]; then
+		add_pyverbs "$root" "$deb"
+	fi
 	write_init "$root/init"
 	initramfs_pack "$root" "$cpio.tmp"
 	mv "$cpio.tmp" "$cpio"
