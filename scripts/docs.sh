@@ -37,16 +37,6 @@ res=$BUILD/results/docs
 rm -rf "$res"
 mkdir -p "$res"
 pass=0 fail=0
-check() { # NAME OUTPUT-FILE: passes when the file is empty
-	if [ -s "$2" ]; then
-		fail=$((fail + 1))
-		printf 'FAIL  %s\n' "$1"
-		sed 's/^/      /' "$2" | head -n 30
-	else
-		pass=$((pass + 1))
-		printf 'ok    %s\n' "$1"
-	fi
-}
 
 # A base worktree, for the warnings that are there without the series.
 btree=$(base_worktree)
@@ -81,7 +71,7 @@ for d in "${books[@]}"; do
 	msg "$d: $(wc -l <"$res/base-$d.warnings") warnings in the base," \
 		"$(wc -l <"$res/series-$d.warnings") in the series"
 	comm -13 "$res/base-$d.warnings" "$res/series-$d.warnings" >"$res/new.out"
-	check "htmldocs, no new warnings: $d" "$res/new.out"
+	check_empty "htmldocs, no new warnings: $d" "$res/new.out"
 done
 echo "$pass $fail 0" >"$res/totals"
 exit $((fail > 0))

@@ -72,6 +72,20 @@ copy_with_libs() { # BINARY ROOT DEST
 	done
 }
 
+# One check of lint.sh and docs.sh: passes when FILE is empty.  Prints
+# 'ok    NAME', or 'FAIL  NAME' and the start of FILE, and counts it in the
+# caller's variables pass and fail.
+check_empty() { # NAME FILE
+	if [ -s "$2" ]; then
+		fail=$((fail + 1))
+		printf 'FAIL  %s\n' "$1"
+		sed 's/^/      /' "$2" | head -n 30
+	else
+		pass=$((pass + 1))
+		printf 'ok    %s\n' "$1"
+	fi
+}
+
 # Pack the initramfs root DIR into the cpio archive FILE.
 initramfs_pack() { # DIR FILE
 	(cd "$1" && find . | cpio -o -H newc --quiet) >"$2"

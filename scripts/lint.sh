@@ -18,16 +18,6 @@ res=$BUILD/results/lint
 rm -rf "$res"
 mkdir -p "$res"
 pass=0 fail=0
-check() { # NAME OUTPUT-FILE: passes when the file is empty
-	if [ -s "$2" ]; then
-		fail=$((fail + 1))
-		printf 'FAIL  %s\n' "$1"
-		sed 's/^/      /' "$2" | head -n 30
-	else
-		pass=$((pass + 1))
-		printf 'ok    %s\n' "$1"
-	fi
-}
 
 mapfile -t cfiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- '*.c' ':!tools/')
 mapfile -t ufiles < <(tgit diff --name-only --diff-filter=AM "$base" HEAD -- 'tools/*.c')
@@ -72,7 +62,7 @@ for f in "${cfiles[@]}"; do
 	# A file the configuration does not build would pass unchecked.
 	[ -f "$BUILD/out/lint-series/${f%.c}.o" ] ||
 		echo "$f: not built by the lint configuration" >>"$res/new.out"
-	check "sparse + W=1, no new warnings: $f" "$res/new.out"
+	check_empty "sparse + W=1, no new warnings: $f" "$res/new.out"
 done
 # User-space programs (selftests) are not built by kbuild: gcc -Wall -Wextra
 # against the tree's headers, and no warning at all.
@@ -82,11 +72,11 @@ mkdir -p "$uinc/linux"
 cp "$TREE/include/linux/map_benchmark.h" "$uinc/linux/"
 for f in "${ufiles[@]}"; do
 	gcc -fsyntax-only -Wall -Wextra -I"$uinc" "$TREE/$f" >"$res/new.out" 2>&1
-	check "gcc -Wall -Wextra, no warnings: $f" "$res/new.out"
+	check_empty "gcc -Wall -Wextra, no warnings: $f" "$res/new.out"
 done
 for f in "${dfiles[@]}"; do
 	comm -13 <(kdoc "$btree" "$f") <(kdoc "$TREE" "$f") >"$res/new.out"
-	check "kernel-doc, no new warnings: $f" "$res/new.out"
+	check_empty "kernel-doc, no new warnings: $f" "$res/new.out"
 done
 echo "$pass $fail 0" >"$res/totals"
 exit $((fail > 0))
