@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: scripts/rxe.sh [-k KERNEL] [-m MODE] [-x odp|refused] [-P] [-s SHIFT] [-l LOG]
+# usage: scripts/rxe.sh [-k KERNEL] [-m MODE] [-x odp|refused] [-P] [-n NAME] [-s SHIFT] [-l LOG]
 # RDMA on-demand paging on soft-RoCE (rxe), from user space: boots the test
 # kernel (default build/out/kunit/arch/x86/boot/bzImage; KUnit off) in the
 # mode MODE of configs/modes (default none; its devices and command line,
@@ -37,19 +37,22 @@
 #              completion)
 #   -l LOG     no boot: check a log of an earlier run and print its row
 # Prints a one-row table (mode, passed/failed/skipped, status, wall time);
-# writes build/results/rxe/{MODE.log,MODE.problems,totals}.
+# writes build/results/rxe/{MODE.log,MODE.problems,totals}; with -n NAME,
+# the row, the log and the problems are NAME's and the counts go to
+# NAME.totals (test.sh runs the base tree's kernel so, beside the series').
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 usage() { sed -n '2,/^# shellcheck/{/^# shellcheck/d;s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
-mode=none expect=odp shift_="" checklog="" pyverbs=""
+mode=none expect=odp shift_="" checklog="" pyverbs="" rowname=""
 kernel=$(outdir kunit)/arch/x86/boot/bzImage
-while getopts k:m:x:Ps:l:h o; do
+while getopts k:m:x:Pn:s:l:h o; do
 	case $o in
 	k) kernel=$OPTARG ;;
 	m) mode=$OPTARG ;;
 	x) expect=$OPTARG ;;
 	P) pyverbs=1 ;;
+	n) rowname=$OPTARG ;;
 	s) shift_=$OPTARG ;;
 	l) checklog=$OPTARG ;;
 	*) usage ;;
@@ -125,7 +128,8 @@ if [ -n "$checklog" ]; then
 	exit $((f > 0))
 fi
 
-rm -f "$res/totals"	# written when the boot has been judged
+totals=$res/${rowname:+$rowname.}totals
+rm -f "$totals"	# written when the boot has been judged
 [ -f "$kernel" ] || die "no kernel at $kernel: run 'make build' first"
 [ -f "$qboot" ] || die "$qboot missing: run scripts/deps.sh"
 for t in "${tools[@]}" cpio gcc; do
@@ -539,6 +543,7 @@ fi
 line=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*|[[:space:]]*/|/g' \
 	"$TOP/configs/modes" | grep "^$mode|") || die "no mode '$mode' in configs/modes"
 IFS='|' read -r name _ devices cmdline <<<"$line"
+[ -z "$rowname" ] || name=$rowname
 devices=${devices/@switch/}
 read -ra extra <<<"$(sed -n 's/^# qemu: *//p' "$TOP/configs/kunit.config")"
 icount=()
@@ -562,5 +567,5 @@ qemu=""
 check "$log"
 header
 row "$name" "$p" "$f" "$s" "$status" $((SECONDS - start))
-echo "$p $f $s" >"$res/totals"
+echo "$p $f $s" >"$totals"
 exit $((f > 0))

@@ -14,7 +14,7 @@ starts) judges each result against what the kernel must do:
 
   - odp (rxe with ODP): the seven tests of MUST_PASS pass, and every skip
     gives one of the reasons of SKIPS['odp'] (rxe has no implicit ODP and
-    no advise_mr, the test kernel no 2 MiB huge pages, rxe no XRC);
+    no advise_mr, the guest no 2 MiB huge pages, rxe no XRC);
   - refused (rxe without ODP): no test passes, and every skip gives one of
     the reasons of SKIPS['refused'] ('No ODP caps', huge pages, XRC).
 
@@ -35,7 +35,8 @@ MUST_PASS = {
     'test_odp_rc_rdma_read', 'test_odp_rc_rdma_write',
     'test_odp_rc_atomic_cmp_and_swp', 'test_odp_rc_atomic_fetch_and_add',
 }
-HUGE = r'Huge pages of size \S+ is not supported'
+HUGE = (r'(Huge pages of size \S+ is not supported'
+        r'|There are no huge pages of size \S+ allocated)')
 XRCD = r'Create XRCD is not supported'
 SKIPS = {
     'odp': [r'ODP implicit is not supported',
