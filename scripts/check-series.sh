@@ -79,8 +79,10 @@ git config user.email >/dev/null || export GIT_COMMITTER_NAME="patch queue" \
 git -C "$wt" am -q --whitespace=nowarn "$res/series.mbox" >"$res/am.log" 2>&1 ||
 	{ grep -q 'Patch is empty' "$res/am.log" &&
 		git -C "$wt" am -q --whitespace=nowarn --skip >>"$res/am.log" 2>&1; } || true
+# A patch that does not apply stops git am: keep the commits made before
+# it (--abort would reset HEAD to the base and lose them).
+git -C "$wt" am --quit >/dev/null 2>&1 || true
 applied=$(git -C "$wt" rev-list --count "$base..HEAD")
-git -C "$wt" am --abort >/dev/null 2>&1 || true
 mapfile -t commits < <(git -C "$wt" rev-list --reverse "$base..HEAD")
 amcheck=ok
 [ "$applied" = "$n" ] || amcheck=FAIL
@@ -107,7 +109,8 @@ configure() { # OUT FRAGMENT...
 	shift
 	mkdir -p "$out"
 	cat "$@" >"$out/.config"
-	mk "$out" -s olddefconfig >/dev/null 2>&1
+	mk "$out" -s olddefconfig >"$out/olddefconfig.log" 2>&1 ||
+		die "olddefconfig failed in $out (log: $out/olddefconfig.log)"
 }
 # Warning lines of a make log, the tree's path and line numbers dropped.
 warnings_of() { # LOG
