@@ -33,7 +33,10 @@ export DEBIAN_FRONTEND=noninteractive
 msg "apt-get install ${missing[*]} $BASE_PKG=$BASE_PKG_VERSION"
 apt-get update -q >/dev/null
 if [ $src_ok = 0 ]; then
-	if apt-cache madison "$BASE_PKG" | grep -q " $BASE_PKG_VERSION "; then
+	# Not 'madison | grep -q': grep stops at the first match, madison
+	# dies of SIGPIPE, and pipefail turns the match into a failure.
+	offered=$(apt-cache madison "$BASE_PKG")
+	if grep -q " $BASE_PKG_VERSION " <<<"$offered"; then
 		missing+=("$BASE_PKG=$BASE_PKG_VERSION")
 	else
 		warn "$BASE_PKG $BASE_PKG_VERSION is no longer in the archive;" \
