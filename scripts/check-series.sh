@@ -10,12 +10,19 @@
 #    checkpatch.pl --strict --codespell is clean; every file it adds is in
 #    a MAINTAINERS section (get_maintainer.pl's answer for the patch is
 #    written to the report); the kernel builds (make: vmlinux, bzImage,
-#    modules) in the test configuration (configs/kunit.config) and in
-#    configs/series.config (kunit.config plus every file the series
-#    touches), and neither build prints a warning the base does not; W=1
-#    and sparse (C=2) over the C files it touches (and, for a header it
-#    touches, up to three of the series' C files that include it) give no
-#    warning the base gives not.
+#    modules) in two configurations that compile every C file the series
+#    touches (allnoconfig plus a fragment): configs/check-on.config
+#    (x86_64, the series' options on, its users and KUnit suites as
+#    modules, so a missing export fails) and configs/check-off.config
+#    (i386, built in, without the IOMMU, P2PDMA, ODP, tracepoints or
+#    KUnit: the stubs, and 32-bit dma_addr_t and phys_addr_t); neither
+#    build prints a warning the base does not; W=1 and sparse (C=2) over
+#    the C files it touches (and, for a header it touches, up to three of
+#    the series' C files that include it) give no warning the base gives
+#    not.
+# The test configuration (configs/kunit.config) is built at the last patch
+# by scripts/build.sh, not here: at every patch it would take about five
+# hours on 2 cores, as four patches change <linux/dma-mapping.h>.
 # A row whose inputs were all checked before is taken from a cache: the key
 # is the tree at that patch, the configurations, this script and the
 # compiler, so a changed patch is checked again, with every patch after it
@@ -93,8 +100,8 @@ count $headcheck
 
 # Everything a cache key depends on besides the tree.
 # The checks themselves: bump when a check changes (not for the report).
-check_version=1
-kbuild_id=$(cat "$TOP/configs/kunit.config" "$TOP/configs/series.config" <(echo "$check_version") \
+check_version=2
+kbuild_id=$(cat "$TOP/configs/check-on.config" "$TOP/configs/check-off.config" <(echo "$check_version") \
 	<(gcc --version) <(sparse --version 2>&1) | sha1sum | cut -c1-16)
 
 # The C files the whole series touches (for the headers' includers).
@@ -104,23 +111,40 @@ mapfile -t series_c < <(git -C "$wt" diff --name-only --diff-filter=AM "$base" H
 mk() { # OUT ARGS...
 	TREE=$wt kmake "$@"
 }
-configure() { # OUT FRAGMENT...
-	local out=$1
-	shift
+# allnoconfig plus FRAGMENT; every option the fragment sets that the tree
+# at this patch defines must survive (a patch that breaks an option's
+# dependencies fails its row; the series' own options come with it).
+configure() { # OUT ARCH FRAGMENT LOG
+	local out=$1 l sym opts defined
 	mkdir -p "$out"
-	cat "$@" >"$out/.config"
-	mk "$out" -s olddefconfig >"$out/olddefconfig.log" 2>&1 ||
-		die "olddefconfig failed in $out (log: $out/olddefconfig.log)"
+	KARCH=$2 mk "$out" -s KCONFIG_ALLCONFIG="$3" allnoconfig >"$4" 2>&1 ||
+		{ echo "error: allnoconfig failed" >>"$4"; return 1; }
+	defined=" $(git -C "$wt" grep -h -E '^[[:space:]]*(menu)?config [A-Z0-9_]+$' -- '*Kconfig*' |
+		awk '{ print $2 }' | tr '\n' ' ')"
+	mapfile -t opts < <(grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$3")
+	for l in "${opts[@]}"; do
+		sym=$(sed -E 's/^(# )?CONFIG_([A-Z0-9_]+).*/\2/' <<<"$l")
+		[[ $defined == *" $sym "* ]] || continue
+		# '=m' asks for a module where the option can be one: a bool
+		# that is built in is built
+		[[ $l != *=m ]] || ! grep -qxF "${l%=m}=y" "$out/.config" || continue
+		grep -qxF "$l" "$out/.config" ||
+			{ echo "error: '$l' of ${3##*/} does not survive Kconfig" >>"$4"; return 1; }
+	done
+}
+build() { # OUT ARCH FRAGMENT LOG
+	configure "$1" "$2" "$3" "$4" || return 1
+	KARCH=$2 mk "$1" -s -j"$(nproc)" >>"$4" 2>&1
 }
 # Warning lines of a make log, the tree's path and line numbers dropped.
 warnings_of() { # LOG
 	grep -E '(^|[^a-z])(warning|error):' "$1" |
 		sed -E -e "s#^$wt/##" -e "s#^(\.\./)+check/##" -e 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u || true
 }
-out_test=$BUILD/out/check-test
-out_full=$BUILD/out/check-full
-frag_test=("$TOP/configs/kunit.config")
-frag_full=("$TOP/configs/kunit.config" "$TOP/configs/series.config")
+out_on=$BUILD/out/check-on
+out_off=$BUILD/out/check-off
+frag_on=$TOP/configs/check-on.config
+frag_off=$TOP/configs/check-off.config
 
 # The files a commit touches, and the C files whose W=1 and sparse output
 # is checked for it.
@@ -182,16 +206,16 @@ elif [ "$budget" -gt 0 ]; then
 	: >"$basew"
 else
 	msg "check-series: the base, in both configurations"
-	: >"$res/base-build.log"
-	configure "$out_test" "${frag_test[@]}"
-	mk "$out_test" -s -j"$(nproc)" >>"$res/base-build.log" 2>&1 || die "the base does not build: $res/base-build.log"
-	configure "$out_full" "${frag_full[@]}"
-	mk "$out_full" -s -j"$(nproc)" >>"$res/base-build.log" 2>&1 || die "the base does not build: $res/base-build.log"
+	build "$out_on" x86_64 "$frag_on" "$res/base-build-on.log" ||
+		die "the base does not build: $res/base-build-on.log"
+	build "$out_off" i386 "$frag_off" "$res/base-build-off.log" ||
+		die "the base does not build: $res/base-build-off.log"
 	have=()
 	for f in "${series_c[@]}"; do [ -f "$wt/$f" ] && have+=("$f"); done
 	{
-		warnings_of "$res/base-build.log"
-		wcheck "$out_full" "$res/base-w1.log" . "${have[@]}"
+		warnings_of "$res/base-build-on.log"
+		warnings_of "$res/base-build-off.log"
+		wcheck "$out_on" "$res/base-w1.log" . "${have[@]}"
 	} | sort -u >"$basew"
 	# an empty file is a valid result: mark it
 	echo "# base warnings" >>"$basew"
@@ -238,25 +262,23 @@ for p in "${series[@]}"; do
 		bt=skip bf=skip wn=skip note=$nobuild
 	elif [ "$budget" -gt 0 ] && [ $((SECONDS - start)) -ge "$budget" ]; then
 		bt=skip bf=skip wn=skip note="not built: budget of $budget s spent"
-	elif [ "$budget" -gt 0 ] && ! [ -f "$out_test/vmlinux" ] && ! [ -f "$out_full/vmlinux" ]; then
+	elif [ "$budget" -gt 0 ] && ! [ -f "$out_on/vmlinux" ] && ! [ -f "$out_off/vmlinux" ]; then
 		# a first build in an empty directory does not fit a budget
 		bt=skip bf=skip wn=skip note="not built: no earlier build in build/out/check-* to go on from"
 	else
 		t0=$SECONDS
 		checkout "$c"
-		configure "$out_test" "${frag_test[@]}"
 		bt=ok
-		mk "$out_test" -s -j"$(nproc)" >"$row/build-test.log" 2>&1 || bt=FAIL
-		configure "$out_full" "${frag_full[@]}"
+		build "$out_on" x86_64 "$frag_on" "$row/build-on.log" || bt=FAIL
 		bf=ok
-		mk "$out_full" -s -j"$(nproc)" >"$row/build-full.log" 2>&1 || bf=FAIL
+		build "$out_off" i386 "$frag_off" "$row/build-off.log" || bf=FAIL
 		# new warnings: the builds', and W=1 + sparse on the touched files
 		re=$(touched "$c" | sed 's/[.]/[.]/g' | paste -sd'|')
 		mapfile -t wf < <(wfiles "$c")
 		{
-			warnings_of "$row/build-test.log"
-			warnings_of "$row/build-full.log"
-			[ "$bf" = FAIL ] || wcheck "$out_full" "$row/w1.log" "${re:-^$}" "${wf[@]}"
+			warnings_of "$row/build-on.log"
+			warnings_of "$row/build-off.log"
+			[ "$bt" = FAIL ] || wcheck "$out_on" "$row/w1.log" "${re:-^$}" "${wf[@]}"
 		} | sort -u | grep -vxF -f "$basew" >"$row/new-warnings" || true
 		wn=ok
 		[ ! -s "$row/new-warnings" ] || wn=FAIL
@@ -282,10 +304,10 @@ checkout "${commits[-1]:-$base}" 2>/dev/null || true
 	echo "The last patch's tree is the work tree's HEAD: $([ $headcheck = ok ] && echo yes || echo NO)."
 	echo
 	echo "Columns: checkpatch --strict; MAINTAINERS covers the files the patch adds;" \
-		"builds in kunit.config; builds in kunit.config + series.config; no new warning" \
+		"builds in check-on.config (x86_64, modules); builds in check-off.config (i386, stubs); no new warning" \
 		"(the builds', W=1 and sparse on the touched files)."
 	echo
-	echo "| # | patch | checkpatch | maintainers | build test | build series | new warnings | notes |"
+	echo "| # | patch | checkpatch | maintainers | build on | build off | new warnings | notes |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for r in "${rowcells[@]}"; do
 		IFS='|' read -r a b c1 d e f g h <<<"$r"

@@ -91,12 +91,13 @@ initramfs_pack() { # DIR FILE
 	(cd "$1" && find . | cpio -o -H newc --quiet) >"$2"
 }
 
-# make in the work tree, out of tree, with ccache when it is installed.
+# make in the work tree, out of tree, with ccache when it is installed;
+# for ARCH=x86_64, or KARCH.
 kmake() {
 	local out=$1; shift
 	local cc=gcc
 	command -v ccache >/dev/null && cc="ccache gcc"
-	make -C "$TREE" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
+	make -C "$TREE" O="$out" ARCH="${KARCH:-x86_64}" CC="$cc" HOSTCC="$cc" "$@"
 }
 
 # Build the tree TREE out of tree into OUT with kunit.py from the
