@@ -327,7 +327,8 @@ fs_test() {
 # whatever the memory's layout).  Faults are counted by what is left of
 # 'times'.  The test fails when fio fails, when no fault was injected
 # (but where nothing there allocates: the iterator on dma-direct without
-# bouncing, a SKIP), or when swiotlb's slots in use (io_tlb_used) do not
+# bouncing, or behind the AMD IOMMU with the IOVA allocator kept out, see
+# FAULTS_REJECT below, a SKIP), or when swiotlb's slots in use (io_tlb_used) do not
 # return to what they were before fio: an error path leaked a bounced
 # mapping.  Behind an IOMMU nothing counts mappings: no leak check there.
 # Where every mapping bounces (swiotlb=force without an IOMMU), the host
@@ -340,11 +341,31 @@ dbg=/sys/kernel/debug FAULTS="failslab fail_page_alloc"
 tlb=$dbg/swiotlb/io_tlb_used thp=/sys/kernel/mm/transparent_hugepage/enabled
 expect=$(sed -n 's/.*edu_kunit\.expect=\([^ ]*\).*/\1/p' /proc/cmdline)
 mode=$(sed -n 's/.*nvme_test\.mode=\([^ ]*\).*/\1/p' /proc/cmdline)
-# Known and open (2026-12-05): under virtio-iommu and AMD the fault test
-# makes both paths, the 6.12 scatterlist path included, end in IOMMU
-# faults, I/O errors, a WARN in __iommu_dma_unmap() (virtio-iommu) and
-# corrupted data; not yet root caused, so not run there.
-FAULTS_KNOWN_BAD="virtio-iommu amd"
+# Where the test meets what is not the series' (2026-12-06; both shown
+# with this test on the unmodified 6.12.117 kernel too, scatterlist path,
+# two boots each, while VT-d passes there as here):
+# - amd: a failed 32-bit IOVA allocation makes dma-iommu retry under the
+#   device's 64-bit mask, as it should, and QEMU 7.2's AMD IOMMU does not
+#   translate the IOVAs it then gets, at the top of the 64-bit space
+#   (booted with iommu.forcedac=1 and nothing failed, the NVMe controller
+#   never comes up; with the failures, the controller reads SGLs of the
+#   wrong length and data corrupts).  The IOVA allocator is
+#   kept out of the failures there (FAULTS_REJECT, the stack filter's
+#   reject range); the rest fails as in the other modes.
+# - virtio-iommu: 6.12's viommu_unmap_pages() drops its record of a
+#   mapping, then fails to allocate the UNMAP request (GFP_ATOMIC) and
+#   returns 0: the host keeps mapping pages whose IOVA is freed and used
+#   again (in one boot 273 of 1873 injected failures were that
+#   allocation); and the driver does not read the status of MAP
+#   requests, so one the host refuses goes unnoticed.  With that
+#   allocation kept out of the failures, data still corrupts (and with
+#   the IOVA allocator kept out instead, too; iommu.forcedac=1 alone
+#   passes fio): not root caused, so not run there.
+FAULTS_KNOWN_BAD="virtio-iommu"
+case $mode in
+amd) FAULTS_REJECT=alloc_iova_fast ;;
+*) FAULTS_REJECT="" ;;
+esac
 
 # Sets fault_start, fault_end (hex): the text of nvme-pci's submission
 # functions, from /proc/kallsyms (sorted by address; a symbol ends where the
@@ -378,6 +399,23 @@ fault_range() {
 	fault_size=$((0x${fault_end#????????} - 0x${fault_start#????????}))
 }
 
+# Sets reject_start, reject_end (hex): the text of FAULTS_REJECT, where
+# nothing is failed (0 and 0 when there is none); fault_why when the
+# function is not in /proc/kallsyms.
+reject_range() {
+	reject_start=0 reject_end=0
+	[ -n "$FAULTS_REJECT" ] || return 0
+	# shellcheck disable=SC2046 # the fields of awk's one line
+	set -- $(awk -v f="$FAULTS_REJECT" '
+		start != "" { if ($1 "" > start "") { print start, $1; exit } next }
+		($2 == "t" || $2 == "T") && $3 == f && $1 !~ /^0+$/ { start = $1 }' /proc/kallsyms)
+	if [ $# != 2 ]; then
+		fault_why="no $FAULTS_REJECT in /proc/kallsyms"
+		return 1
+	fi
+	reject_start=$1 reject_end=$2
+}
+
 # Configure both fault attributes, not yet failing (probability 0).
 faults_init() {
 	for a in $FAULTS; do
@@ -391,7 +429,9 @@ faults_init() {
 			echo 0 >"$d/verbose" && echo Y >"$d/task-filter" &&
 			echo N >"$d/ignore-gfp-wait" && echo 32 >"$d/stacktrace-depth" &&
 			echo "0x$fault_start" >"$d/require-start" &&
-			echo "0x$fault_end" >"$d/require-end"; }; then
+			echo "0x$fault_end" >"$d/require-end" &&
+			echo "0x$reject_start" >"$d/reject-start" &&
+			echo "0x$reject_end" >"$d/reject-end"; }; then
 			fault_why="cannot set up $d"
 			return 1
 		fi
@@ -416,10 +456,11 @@ failing() { # CMD...
 }
 
 faults=0
-if fault_range && faults_init; then
+if fault_range && reject_range && faults_init; then
 	faults=1
 	echo "nvme-test: faults: $FAULT_PROB % of fio's allocations under" \
-		"0x$fault_start-0x$fault_end ($fault_size bytes:$fault_names)"
+		"0x$fault_start-0x$fault_end ($fault_size bytes:$fault_names)" \
+		"${FAULTS_REJECT:+but none under $FAULTS_REJECT (0x$reject_start-0x$reject_end)}"
 fi
 
 tlb_used() {
@@ -442,7 +483,7 @@ faults_test() {
 	t=$path/faults
 	case " $FAULTS_KNOWN_BAD " in
 	*" $mode "*)
-		result SKIP "$t" "known bug under $mode: allocation failures while mapping corrupt data on both paths (open)"
+		result SKIP "$t" "known bug under $mode, in 6.12 too: failed allocations in the IOMMU driver lose mappings and corrupt data on both paths (open; see FAULTS_KNOWN_BAD)"
 		return ;;
 	esac
 	if [ $faults = 0 ]; then
@@ -482,6 +523,7 @@ faults_test() {
 		info="$info, at most $(cat $dbg/swiotlb/io_tlb_used_hiwater) of $(cat $dbg/swiotlb/io_tlb_nslabs)"
 	[ -r $tlb ] || info="$total faults: $injected; no swiotlb"
 	info="$info; $((wreq - wreq0)) writes, $((wmrg - wmrg0)) merges"
+	[ -z "$FAULTS_REJECT" ] || info="$info; none under $FAULTS_REJECT"
 	if [ $rc != 0 ]; then
 		sed 's/^/    /' /tmp/out
 		result FAIL "$t" "fio failed; $info"
@@ -492,6 +534,12 @@ faults_test() {
 		case $path/$expect in
 		iter/direct | iter/identity)
 			result SKIP "$t" "nothing to fail: dma-direct maps without allocating and keeps no ranges; $info" ;;
+		iter/*)
+			if [ -n "$FAULTS_REJECT" ]; then
+				result SKIP "$t" "nothing to fail: with $FAULTS_REJECT kept out, the iterator allocates only page tables and descriptor pool pages here, rarely; $info"
+			else
+				result FAIL "$t" "no fault injected; $info"
+			fi ;;
 		*)
 			result FAIL "$t" "no fault injected; $info" ;;
 		esac
