@@ -326,11 +326,11 @@ fs_test() {
 # depth 32, whose bios merge in the plug into requests of several segments (the scatterlist or the range array,
 # whatever the memory's layout).  Faults are counted by what is left of
 # 'times'.  The test fails when fio fails, when no fault was injected
-# (but where nothing there allocates: the iterator on dma-direct without
-# bouncing, or behind the AMD IOMMU with the IOVA allocator kept out, see
-# FAULTS_REJECT below, a SKIP), or when swiotlb's slots in use (io_tlb_used) do not
-# return to what they were before fio: an error path leaked a bounced
-# mapping.  Behind an IOMMU nothing counts mappings: no leak check there.
+# (but where nothing there allocates, a SKIP: the iterator on dma-direct
+# without bouncing, or behind the AMD IOMMU with the IOVA allocator kept
+# out, see FAULTS_REJECT below), or when swiotlb's slots in use
+# (io_tlb_used) do not return to what they were before fio: an error path
+# leaked a bounced mapping.  Behind an IOMMU nothing counts mappings: no leak check there.
 # Where every mapping bounces (swiotlb=force without an IOMMU), the host
 # side gives the guest a bounce pool of SWIOTLB_SLABS slots (2 MiB) that
 # the two jobs' up to 14 MiB in flight overflow: mapping a request's second or
@@ -349,9 +349,9 @@ mode=$(sed -n 's/.*nvme_test\.mode=\([^ ]*\).*/\1/p' /proc/cmdline)
 #   translate the IOVAs it then gets, at the top of the 64-bit space
 #   (booted with iommu.forcedac=1 and nothing failed, the NVMe controller
 #   never comes up; with the failures, the controller reads SGLs of the
-#   wrong length and data corrupts).  The IOVA allocator is
-#   kept out of the failures there (FAULTS_REJECT, the stack filter's
-#   reject range); the rest fails as in the other modes.
+#   wrong length and data corrupts).  The IOVA allocator is kept out of
+#   the failures there (FAULTS_REJECT, the stack filter's reject range);
+#   the rest fails as in the other modes.
 # - virtio-iommu: 6.12's viommu_unmap_pages() drops its record of a
 #   mapping, then fails to allocate the UNMAP request (GFP_ATOMIC) and
 #   returns 0: the host keeps mapping pages whose IOVA is freed and used
