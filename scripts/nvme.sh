@@ -367,12 +367,12 @@ amd) FAULTS_REJECT=alloc_iova_fast ;;
 *) FAULTS_REJECT="" ;;
 esac
 
-# Sets fault_start, fault_end (hex): the text of nvme-pci's submission
-# functions, from /proc/kallsyms (sorted by address; a symbol ends where the
-# next begins); fault_why when there is none.
-fault_range() {
-	# shellcheck disable=SC2046 # the fields of awk's one line
-	set -- $(awk -v re='^(nvme_queue_rqs?|nvme_prep_rq(_batch)?|nvme_map_data(_iter)?|nvme_pci_setup_(data_)?(prps?|sgls?))([.](isra|constprop|part)[.][0-9]+)*$' '
+# Prints START END NAMES: the text of the functions whose names match the
+# ERE, from the lowest of them to the end of the highest, from
+# /proc/kallsyms (sorted by address; a symbol ends where the next begins);
+# nothing when none matches or the addresses are hidden (zeros).
+text_range() { # ERE
+	awk -v re="$1" '
 		want != "" && $1 != addr[want] { end[want] = $1; want = "" }
 		($2 == "t" || $2 == "T") && $3 ~ re { want = $3; addr[$3] = $1 }
 		END {
@@ -383,11 +383,17 @@ fault_range() {
 					stop = end[f]
 				names = names " " f
 			}
-			# none, or addresses hidden (zeros)
 			if (start == "" || start ~ /^0+$/ || !(stop "" > start ""))
 				exit
 			print start, stop, names
-		}' /proc/kallsyms)
+		}' /proc/kallsyms
+}
+
+# Sets fault_start, fault_end (hex): the text of nvme-pci's submission
+# functions; fault_why when there is none.
+fault_range() {
+	# shellcheck disable=SC2046 # the fields of text_range's one line
+	set -- $(text_range '^(nvme_queue_rqs?|nvme_prep_rq(_batch)?|nvme_map_data(_iter)?|nvme_pci_setup_(data_)?(prps?|sgls?))([.](isra|constprop|part)[.][0-9]+)*$')
 	if [ $# -lt 3 ]; then
 		fault_why="no nvme_queue_rq and co in /proc/kallsyms"
 		return 1
@@ -405,11 +411,9 @@ fault_range() {
 reject_range() {
 	reject_start=0 reject_end=0
 	[ -n "$FAULTS_REJECT" ] || return 0
-	# shellcheck disable=SC2046 # the fields of awk's one line
-	set -- $(awk -v f="$FAULTS_REJECT" '
-		start != "" { if ($1 "" > start "") { print start, $1; exit } next }
-		($2 == "t" || $2 == "T") && $3 == f && $1 !~ /^0+$/ { start = $1 }' /proc/kallsyms)
-	if [ $# != 2 ]; then
+	# shellcheck disable=SC2046 # the fields of text_range's one line
+	set -- $(text_range "^$FAULTS_REJECT\$")
+	if [ $# -lt 3 ]; then
 		fault_why="no $FAULTS_REJECT in /proc/kallsyms"
 		return 1
 	fi
